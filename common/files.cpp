@@ -1,0 +1,81 @@
+#include "common/files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/error.hpp"
+
+namespace cgspawn {
+namespace {
+
+std::string read_all(int fd, const std::string& display) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_system("read", display, errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+void write_once(int fd, std::string_view value, const std::string& display) {
+  ssize_t n;
+  do {
+    n = ::write(fd, value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_system("write", display, errno, "value '" + std::string(value) + "'");
+  if (static_cast<size_t>(n) != value.size())
+    throw_system("write", display, EIO, "short write");
+}
+
+std::string joined(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_system("open", path, errno);
+  return read_all(fd.get(), path);
+}
+
+void write_file(const std::string& path, std::string_view value) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw_system("open", path, errno);
+  write_once(fd.get(), value, path);
+}
+
+std::string read_file_at(int dirfd, const std::string& name, const std::string& display_dir) {
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_system("open", joined(display_dir, name), errno);
+  return read_all(fd.get(), joined(display_dir, name));
+}
+
+void write_file_at(int dirfd, const std::string& name, std::string_view value,
+                   const std::string& display_dir) {
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw_system("open", joined(display_dir, name), errno);
+  write_once(fd.get(), value, joined(display_dir, name));
+}
+
+UniqueFd open_dir(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw_system("open directory", path, errno);
+  return fd;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,25 @@
+// Small whole-file helpers for pseudo-filesystems (cgroupfs, procfs): every
+// failure throws an Error naming the file and the errno.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/fd.hpp"
+
+namespace cgspawn {
+
+// Read a whole file (pseudo-files report size 0, so read until EOF).
+std::string read_file(const std::string& path);
+// Write VALUE in a single write(2), as cgroupfs expects; no O_CREAT.
+void write_file(const std::string& path, std::string_view value);
+// Same, relative to an open directory.
+std::string read_file_at(int dirfd, const std::string& name, const std::string& display_dir);
+void write_file_at(int dirfd, const std::string& name, std::string_view value,
+                   const std::string& display_dir);
+// Open a directory (O_DIRECTORY|O_CLOEXEC); throws on failure.
+UniqueFd open_dir(const std::string& path);
+// Strip trailing whitespace/newlines.
+std::string_view trim(std::string_view s) noexcept;
+
+}  // namespace cgspawn

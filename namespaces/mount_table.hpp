@@ -1,0 +1,20 @@
+// The read-only walk over the live mount table (libmount), used by the
+// ReadOnly step of enter_mount_namespace().
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cgspawn::ns {
+
+// True when PATH is the root of a mount (statx STATX_ATTR_MOUNT_ROOT).
+bool is_mount_point(const std::string& path);
+
+// Remount read-only every reachable mount at or below ROOT, keeping each
+// mount's nosuid/nodev/noexec/atime flags. Skipped: mounts at or below an
+// EXEMPT path that is itself at or below ROOT (a more specific read-write
+// request wins), and /proc, /sys, /dev with their submounts unless ROOT is
+// inside them. Throws Error(System) naming the mount point.
+void remount_read_only_below(const std::string& root, const std::vector<std::string>& exempt);
+
+}  // namespace cgspawn::ns

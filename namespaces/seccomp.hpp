@@ -1,0 +1,23 @@
+// The syscall filter loaded just before exec.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace cgspawn::ns {
+
+enum class SeccompProfile { Default, None };
+
+// "default" | "none"; anything else is Error(BadRequest).
+SeccompProfile parse_seccomp_profile(std::string_view text);
+
+// Names of the syscalls the default profile answers with EPERM (documented
+// in --help and the README; clone3 is answered ENOSYS, and unshare/clone are
+// denied only when asked for CLONE_NEWUSER).
+std::span<const char* const> default_denied_syscalls() noexcept;
+
+// Load the filter into the calling thread (requires no_new_privs or
+// CAP_SYS_ADMIN). Throws Error(System).
+void load_seccomp(SeccompProfile profile);
+
+}  // namespace cgspawn::ns
