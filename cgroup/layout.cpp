@@ -1,0 +1,89 @@
+#include "cgroup/layout.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <tuple>
+#include <cerrno>
+
+#include "cgroup/names.hpp"
+#include "common/error.hpp"
+
+namespace cgspawn::cg {
+namespace {
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// A slice is a directory under D/users that groups units: it has unit
+// directories below it, or it delegates controllers to children (which a
+// unit leaf never does).
+bool is_slice(const CgroupDir& dir) {
+  return !dir.child_names().empty() || !dir.subtree_control().empty();
+}
+
+}  // namespace
+
+const std::set<std::string>& wanted_controllers() {
+  static const std::set<std::string> wanted{"cpu", "io", "memory", "pids"};
+  return wanted;
+}
+
+std::string Layout::unit_path(const std::string& name, const std::string& slice) const {
+  return slice.empty() ? users_path() + "/" + name : users_path() + "/" + slice + "/" + name;
+}
+
+CgroupDir Layout::open_users() const {
+  if (!is_dir(users_path()))
+    throw_system("open users cgroup", users_path(), ENOENT,
+                 "the delegated subtree is not initialised: run `cgspawn init` first "
+                 "(e.g. ExecStartPre= in the hub's unit)");
+  return CgroupDir::open(users_path());
+}
+
+CgroupDir Layout::open_or_create_slice(const std::string& slice) const {
+  CgroupDir users = open_users();
+  std::string path = users_path() + "/" + slice;
+  if (is_dir(path)) return CgroupDir::open(path);
+  try {
+    CgroupDir dir = CgroupDir::create(users, slice);
+    dir.enable_controllers(users.subtree_control());
+    return dir;
+  } catch (const Error& e) {
+    if (e.err() == EEXIST) return CgroupDir::open(path);  // a concurrent spawn won
+    throw;
+  }
+}
+
+std::optional<UnitLocation> Layout::find_unit(const std::string& name) const {
+  if (!is_dir(users_path())) return std::nullopt;
+  std::string direct = unit_path(name, "");
+  if (is_dir(direct) && !is_slice(CgroupDir::open(direct))) return UnitLocation{name, "", direct};
+  for (const auto& u : list_units())
+    if (u.name == name) return u;
+  return std::nullopt;
+}
+
+std::vector<UnitLocation> Layout::list_units() const {
+  std::vector<UnitLocation> units;
+  if (!is_dir(users_path())) return units;
+  CgroupDir users = CgroupDir::open(users_path());
+  for (const auto& n : users.child_names()) {
+    if (!is_valid_name(n)) continue;
+    CgroupDir child = CgroupDir::open(users_path() + "/" + n);
+    if (!is_slice(child)) {
+      units.push_back({n, "", child.path()});
+      continue;
+    }
+    for (const auto& u : child.child_names())
+      if (is_valid_name(u)) units.push_back({u, n, child.path() + "/" + u});
+  }
+  std::sort(units.begin(), units.end(), [](const UnitLocation& a, const UnitLocation& b) {
+    return std::tie(a.slice, a.name) < std::tie(b.slice, b.name);
+  });
+  return units;
+}
+
+}  // namespace cgspawn::cg

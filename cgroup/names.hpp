@@ -1,0 +1,17 @@
+// Names that become cgroup directories: validated so that no name can escape
+// its parent, collide with a kernel interface file, or need escaping.
+#pragma once
+
+#include <string_view>
+
+namespace cgspawn::cg {
+
+// [A-Za-z0-9_.@-]{1,200}, not "." or "..", and not of the form
+// "<controller>.<anything>" (cgroup.procs, memory.max, ...). WHAT is "unit" or
+// "slice", used in the error. Throws Error(BadRequest).
+void validate_name(std::string_view name, std::string_view what);
+
+// Same rules, as a predicate (used when listing directories).
+bool is_valid_name(std::string_view name) noexcept;
+
+}  // namespace cgspawn::cg

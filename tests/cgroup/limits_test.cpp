@@ -1,0 +1,91 @@
+#include "cgroup/limits.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/error.hpp"
+
+namespace cg = cgspawn::cg;
+
+namespace {
+std::map<std::string, std::string> as_map(const std::vector<cg::LimitWrite>& w) {
+  std::map<std::string, std::string> m;
+  for (const auto& x : w) m[x.file] = x.value;
+  return m;
+}
+}  // namespace
+
+TEST(PlanLimits, EveryTypedFlagMapsToItsFile) {
+  cg::LimitFlags f;
+  f.memory_max = "64M";
+  f.memory_swap_max = "0";
+  f.memory_low = "16M";
+  f.cpu_max = "0.25";
+  f.cpu_weight = "200";
+  f.tasks_max = "50";
+  auto m = as_map(cg::plan_limits(f));
+  EXPECT_EQ(m.at("memory.max"), "67108864");
+  EXPECT_EQ(m.at("memory.swap.max"), "0");
+  EXPECT_EQ(m.at("memory.low"), "16777216");
+  EXPECT_EQ(m.at("cpu.max"), "25000 100000");
+  EXPECT_EQ(m.at("cpu.weight"), "200");
+  EXPECT_EQ(m.at("pids.max"), "50");
+  EXPECT_EQ(m.size(), 6u);
+  EXPECT_FALSE(m.contains("memory.oom.group"));  // stays 0: the OOM killer takes the hog only
+}
+
+TEST(PlanLimits, NothingGivenWritesNothing) { EXPECT_TRUE(cg::plan_limits({}).empty()); }
+
+TEST(PlanLimits, MaxValues) {
+  cg::LimitFlags f;
+  f.memory_max = "max";
+  f.tasks_max = "max";
+  auto m = as_map(cg::plan_limits(f));
+  EXPECT_EQ(m.at("memory.max"), "max");
+  EXPECT_EQ(m.at("pids.max"), "max");
+}
+
+TEST(PlanLimits, ZeroMemoryMaxIsRefused) {
+  cg::LimitFlags f;
+  f.memory_max = "0";
+  EXPECT_THROW(cg::plan_limits(f), cgspawn::Error);
+}
+
+TEST(PlanLimits, PropertiesAreCheckedForShape) {
+  cg::LimitFlags f;
+  f.properties = {"io.weight=200", "memory.high=1G"};
+  auto w = cg::plan_limits(f);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].controller, "io");
+  EXPECT_EQ(w[1].file, "memory.high");
+  for (const char* bad : {"io.weight", "=5", "io.weight=", "cgroup.procs=1", "cgroup.kill=1",
+                          "../../etc/passwd=x", "memory.max/x=1", "IO.weight=1", "noprefix=1",
+                          "memory.high=1\n2"}) {
+    cg::LimitFlags g;
+    g.properties = {bad};
+    EXPECT_THROW(cg::plan_limits(g), cgspawn::Error) << bad;
+  }
+}
+
+TEST(PlanLimits, PropertyMayNotOverrideATypedFlag) {
+  cg::LimitFlags f;
+  f.memory_max = "1G";
+  f.properties = {"memory.max=2G"};
+  EXPECT_THROW(cg::plan_limits(f), cgspawn::Error);
+}
+
+TEST(MissingControllers, NamesEachOnce) {
+  cg::LimitFlags f;
+  f.memory_max = "1G";
+  f.memory_low = "1M";
+  f.cpu_max = "1";
+  auto w = cg::plan_limits(f);
+  EXPECT_TRUE(cg::missing_controllers(w, {"cpu", "memory", "pids"}).empty());
+  EXPECT_EQ(cg::missing_controllers(w, {"cpu"}), std::vector<std::string>{"memory"});
+  EXPECT_EQ(cg::missing_controllers(w, {}).size(), 2u);
+}
+
+TEST(ControllerList, Parses) {
+  EXPECT_EQ(cg::parse_controller_list("cpuset cpu io memory pids\n"),
+            (std::set<std::string>{"cpuset", "cpu", "io", "memory", "pids"}));
+  EXPECT_TRUE(cg::parse_controller_list("\n").empty());
+}
