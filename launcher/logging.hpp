@@ -1,0 +1,21 @@
+// The launcher's own messages: to journald with structured fields
+// (CGSPAWN_UNIT, CGSPAWN_USER) when the journal is there, and warnings and
+// errors always to stderr too, so the hub can show them to the user.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cgspawn {
+
+enum class LogTarget { Auto, Journal, Stderr };
+
+LogTarget parse_log_target(std::string_view text);  // auto|journal|stderr
+bool journal_available() noexcept;
+// True when the server's own output should go to a journald stream.
+bool use_journal(LogTarget target) noexcept;
+
+// (Re)configure the default spdlog logger for this run.
+void setup_logging(LogTarget target, const std::string& unit = {}, const std::string& user = {});
+
+}  // namespace cgspawn

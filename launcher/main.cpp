@@ -1,0 +1,152 @@
+// cgspawn: start one JupyterHub single-user server in its own cgroup v2 leaf
+// of the hub's delegated subtree, with limits and mount-namespace isolation,
+// without systemd-run. This file only parses the command line.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <spdlog/spdlog.h>
+
+#include "cgroup/root.hpp"
+#include "common/error.hpp"
+#include "launcher/commands.hpp"
+#include "launcher/spawn.hpp"
+
+namespace {
+
+constexpr const char* kExitCodes =
+    "\nExit status: 0 ok; 1 the system refused a step; 2 bad request (nothing was changed);\n"
+    "3 `status`: the unit is not running; 126 the command could not be executed;\n"
+    "127 the command was not found. Errors are one line on stderr naming the step, the\n"
+    "object and the errno; launcher records also go to journald (CGSPAWN_UNIT=NAME).";
+
+void add_root_option(CLI::App* sub, std::string& root) {
+  sub->add_option("--cgroup-root", root,
+                  "Delegated cgroup directory D (default: the caller's own cgroup from "
+                  "/proc/self/cgroup, with a trailing /hub removed)");
+}
+
+void add_spawn_options(CLI::App* sp, cgspawn::SpawnRequest& r) {
+  add_root_option(sp, r.cgroup_root);
+  sp->add_option("--unit", r.unit, "Unit name: the cgroup D/users/[SLICE/]NAME and journal tag "
+                                   "([A-Za-z0-9_.@-], 1-200 chars)")->required();
+  sp->add_option("--user", r.user, "Run the server as this user (looked up in passwd)")->required();
+  sp->add_option("--slice", r.slice, "Group the unit under D/users/SLICE (created on first use)");
+  auto* lim = "Limits";
+  sp->add_option("--memory-max", r.limits.memory_max, "memory.max: bytes or K/M/G/T (x1024), or max")->group(lim);
+  sp->add_option("--memory-swap-max", r.limits.memory_swap_max, "memory.swap.max: size or max")->group(lim);
+  sp->add_option("--memory-low", r.limits.memory_low, "memory.low: protected memory (size)")->group(lim);
+  sp->add_option("--cpu-max", r.limits.cpu_max, "cpu.max in CPUs (1.5 = 150% of one CPU; period 100 ms)")->group(lim);
+  sp->add_option("--cpu-weight", r.limits.cpu_weight, "cpu.weight, 1-10000 (default 100): share under contention")->group(lim);
+  sp->add_option("--tasks-max", r.limits.tasks_max, "pids.max: processes+threads, or max")->group(lim);
+  sp->add_option("--property", r.limits.properties,
+                 "FILE=VALUE for any other cgroup interface file of the unit (repeatable), "
+                 "e.g. io.weight=200")->group(lim);
+  auto* iso = "Isolation";
+  sp->add_flag("--private-tmp", r.mounts.private_tmp, "Fresh /tmp and /var/tmp (tmpfs, 1777) for this unit")->group(iso);
+  sp->add_flag("--private-devices", r.mounts.private_devices,
+               "Minimal /dev: null zero full random urandom tty, private pts, shm")->group(iso);
+  sp->add_option("--device", r.mounts.devices, "Also expose this device node (repeatable; needs --private-devices)")->group(iso);
+  sp->add_option("--read-only", r.mounts.read_only, "Make PATH and every mount below it read-only (repeatable)")->group(iso);
+  sp->add_option("--read-write", r.mounts.read_write, "Keep PATH writable inside a --read-only path (repeatable)")->group(iso);
+  sp->add_option("--seccomp", r.seccomp, "Syscall filter: default (deny kexec, modules, reboot, swap, keyrings, "
+                                         "bpf, perf, user namespaces, ...) or none")->group(iso);
+  sp->add_flag("--allow-root", r.allow_root, "Permit a user with uid 0")->group(iso);
+  sp->add_flag("--allow-new-privileges", r.allow_new_privileges,
+               "Do not set no_new_privs (sudo and setuid binaries work inside)")->group(iso);
+  auto* run = "Execution";
+  sp->add_flag("--env-stdin", r.env_stdin,
+               "Read the server's environment from stdin: NUL-separated KEY=VALUE records. "
+               "Nothing else of cgspawn's environment is passed on")->group(run);
+  sp->add_flag("--setenv-defaults", r.setenv_defaults, "Set USER, LOGNAME, HOME, SHELL from passwd unless given")->group(run);
+  sp->add_option("--workdir", r.workdir, "Working directory (default: the user's home, else /)")->group(run);
+  sp->add_option("--log-target", r.log_target,
+                 "auto|journal|stderr: server output to a journald stream tagged NAME "
+                 "(auto: when journald runs) or the inherited stderr")->group(run);
+  sp->add_option("command", r.command, "The server command and its arguments, after --")->required();
+}
+
+int dispatch(int argc, char** argv) {
+  CLI::App app{"cgspawn: run a JupyterHub single-user server in a cgroup v2 leaf of the hub's "
+               "delegated subtree D, with limits and mount-namespace isolation, without systemd-run.\n"
+               "Layout: D/hub (the hub), D/users/[SLICE/]NAME (one per server)."};
+  app.footer(kExitCodes);
+  app.require_subcommand(1);
+
+  std::string root;
+  cgspawn::SpawnRequest req;
+  std::string name;
+  double timeout = 10;
+  bool json = false;
+
+  auto* init = app.add_subcommand("init", "Prepare D: move its processes into D/hub, enable "
+                                          "cpu/memory/pids(/io) for D/users. Idempotent");
+  add_root_option(init, root);
+
+  auto* spawn = app.add_subcommand("spawn", "Start a server in D/users/[SLICE/]NAME and exit once it "
+                                            "has been exec'd; prints its pid");
+  add_spawn_options(spawn, req);
+
+  auto* stop = app.add_subcommand("stop", "SIGTERM every process of the unit, wait, then "
+                                          "cgroup.kill and remove the cgroup. Idempotent");
+  add_root_option(stop, root);
+  stop->add_option("name", name, "Unit name")->required();
+  stop->add_option("--timeout", timeout, "Seconds to wait after SIGTERM before killing (default 10)")
+      ->check(CLI::Range(0.0, 3600.0));
+
+  auto* status = app.add_subcommand("status", "Show a unit: state, pids, memory, OOM kills, cpu, "
+                                              "tasks, limits. Exit 0 running, 3 not");
+  add_root_option(status, root);
+  status->add_option("name", name, "Unit name")->required();
+  status->add_flag("--json", json, "Machine-readable output");
+
+  auto* list = app.add_subcommand("list", "Every unit under D with its figures, grouped by slice");
+  add_root_option(list, root);
+  list->add_flag("--json", json, "Machine-readable output");
+
+  auto* cleanup = app.add_subcommand("cleanup", "Remove the empty cgroup of a unit whose server "
+                                                "exited on its own (reports its OOM kills)");
+  add_root_option(cleanup, root);
+  cleanup->add_option("name", name, "Unit name")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "cgspawn: error: %s (see cgspawn %s--help)\n", e.what(),
+                 app.get_subcommands().empty() ? "" : (app.get_subcommands().front()->get_name() + " ").c_str());
+    return 2;
+  }
+
+  if (spawn->parsed()) {
+    cgspawn::setup_logging(cgspawn::parse_log_target(req.log_target), req.unit, req.user);
+    std::string env = req.env_stdin ? cgspawn::read_env_stream(STDIN_FILENO) : std::string{};
+    return cgspawn::spawn(cgspawn::make_spawn_plan(req, env));
+  }
+  cgspawn::setup_logging(cgspawn::LogTarget::Auto, name);
+  cgspawn::cg::Layout layout(cgspawn::cg::resolve_root(root));
+  if (init->parsed()) return cgspawn::init_root(layout.root());
+  if (stop->parsed())
+    return cgspawn::stop_unit(layout, name,
+                              std::chrono::milliseconds(std::llround(timeout * 1000)));
+  if (status->parsed()) return cgspawn::unit_status(layout, name, json);
+  if (list->parsed()) return cgspawn::list_units(layout, json);
+  return cgspawn::cleanup_unit(layout, name);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    cgspawn::setup_logging(cgspawn::LogTarget::Auto);  // until the request names a unit
+    return dispatch(argc, argv);
+  } catch (const cgspawn::Error& e) {
+    spdlog::error("{}", e.what());
+    return cgspawn::exit_status(e.kind());
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}

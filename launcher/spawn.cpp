@@ -1,0 +1,100 @@
+#include "launcher/spawn.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <spdlog/spdlog.h>
+
+#include "cgroup/cgroup_dir.hpp"
+#include "common/error.hpp"
+#include "common/fd.hpp"
+#include "launcher/contain.hpp"
+
+namespace cgspawn {
+namespace {
+
+// D/users/[SLICE/]NAME. A leftover cgroup of a server that exited on its own
+// is replaced; a running one is a conflict.
+cg::CgroupDir create_unit_cgroup(const SpawnPlan& plan) {
+  if (auto existing = plan.layout.find_unit(plan.unit)) {
+    cg::CgroupDir old = cg::CgroupDir::open(existing->path);
+    if (old.populated())
+      throw_bad_request("create unit", "unit '" + plan.unit + "' is already running (" +
+                                           existing->path + "): stop it first with `cgspawn stop " +
+                                           plan.unit + "`");
+    spdlog::info("removing leftover cgroup of exited unit {}", plan.unit);
+    old.remove();
+  }
+  cg::CgroupDir parent =
+      plan.slice.empty() ? plan.layout.open_users() : plan.layout.open_or_create_slice(plan.slice);
+  return cg::CgroupDir::create(parent, plan.unit);
+}
+
+void write_limits(const cg::CgroupDir& unit, const SpawnPlan& plan) {
+  for (const auto& w : plan.limits) unit.write(w.file, w.value);
+}
+
+// Read the child's report: EOF with nothing means exec succeeded (the pipe is
+// close-on-exec); otherwise "<status>\n<message>".
+std::string read_report(int fd) {
+  std::string text;
+  char buf[1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return text;
+    text.append(buf, static_cast<size_t>(n));
+  }
+}
+
+[[noreturn]] void rethrow_child_failure(const std::string& report) {
+  auto nl = report.find('\n');
+  int status = 1;
+  std::from_chars(report.data(), report.data() + nl, status);
+  std::string message = nl == std::string::npos ? report : report.substr(nl + 1);
+  ErrorKind kind = status == 2     ? ErrorKind::BadRequest
+                   : status == 126 ? ErrorKind::ExecFailed
+                   : status == 127 ? ErrorKind::NotFound
+                                   : ErrorKind::System;
+  throw Error(kind, message, {}, 0);
+}
+
+pid_t start_server(const cg::CgroupDir& unit, const SpawnPlan& plan) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_system("create report pipe", "pipe2", errno);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw_system("fork", unit.path(), errno);
+  if (pid == 0) {
+    read_end.reset();
+    contain_and_exec(unit, plan, write_end.get());
+  }
+  write_end.reset();
+  std::string report = read_report(read_end.get());
+  if (report.empty()) return pid;
+  int ignored = 0;
+  while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+  }
+  rethrow_child_failure(report);
+}
+
+}  // namespace
+
+int spawn(const SpawnPlan& plan) {
+  cg::CgroupDir unit = create_unit_cgroup(plan);
+  cg::RemoveOnFailure guard(unit);
+  write_limits(unit, plan);
+  pid_t pid = start_server(unit, plan);
+  guard.release();
+  spdlog::info("started unit {} as {} (pid {}) in {}", plan.unit, plan.identity.name, pid,
+               unit.path());
+  std::printf("%d\n", pid);
+  return 0;
+}
+
+}  // namespace cgspawn

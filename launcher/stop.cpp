@@ -1,0 +1,35 @@
+#include <csignal>
+#include <spdlog/spdlog.h>
+
+#include "cgroup/cgroup_dir.hpp"
+#include "cgroup/names.hpp"
+#include "common/error.hpp"
+#include "launcher/commands.hpp"
+
+namespace cgspawn {
+
+int stop_unit(const cg::Layout& layout, const std::string& name,
+              std::chrono::milliseconds timeout) {
+  cg::validate_name(name, "unit");
+  auto where = layout.find_unit(name);
+  if (!where) {
+    spdlog::info("unit {} is not running", name);
+    return 0;
+  }
+  cg::CgroupDir unit = cg::CgroupDir::open(where->path);
+  if (unit.populated()) {
+    unit.signal_all(SIGTERM);
+    unit.signal_all(SIGCONT);  // a stopped process cannot act on SIGTERM
+    if (!unit.wait_unpopulated(timeout)) {
+      spdlog::warn("unit {} still has processes after {} ms: killing them", name, timeout.count());
+      unit.kill_all();
+      if (!unit.wait_unpopulated(std::chrono::seconds(10)))
+        throw_system("stop unit", where->path, EBUSY, "processes survived cgroup.kill");
+    }
+  }
+  unit.remove();
+  spdlog::info("stopped unit {}", name);
+  return 0;
+}
+
+}  // namespace cgspawn
