@@ -29,8 +29,7 @@ CgroupDir CgroupDir::open(std::string path) {
 CgroupDir CgroupDir::create(const CgroupDir& parent, std::string_view name) {
   std::string n(name);
   std::string path = parent.path() + "/" + n;
-  if (::mkdirat(parent.fd(), n.c_str(), 0755) != 0)
-    throw_system("create cgroup", path, errno);
+  if (::mkdirat(parent.fd(), n.c_str(), 0755) != 0) throw_system("create cgroup", path, errno);
   return open(std::move(path));
 }
 
@@ -94,7 +93,9 @@ void CgroupDir::enable_controllers(const std::set<std::string>& wanted) const {
   }
 }
 
-void CgroupDir::move(pid_t pid) const { write("cgroup.procs", std::to_string(pid)); }
+void CgroupDir::move(pid_t pid) const {
+  write("cgroup.procs", std::to_string(pid));
+}
 
 std::vector<std::string> CgroupDir::child_names() const {
   std::vector<std::string> names;

@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <tuple>
 #include <cerrno>
+#include <tuple>
 
 #include "cgroup/names.hpp"
 #include "common/error.hpp"

@@ -12,8 +12,9 @@ std::string size_value(std::string_view text, std::string_view flag, bool allow_
   auto bytes = parse_size(text, flag);
   if (!bytes) return "max";
   if (*bytes == 0 && !allow_zero)
-    throw_bad_request("parse " + std::string(flag),
-                      std::string(flag) + " 0 would leave the server no memory: give a size such as 512M");
+    throw_bad_request(
+        "parse " + std::string(flag),
+        std::string(flag) + " 0 would leave the server no memory: give a size such as 512M");
   return std::to_string(*bytes);
 }
 
@@ -24,8 +25,8 @@ LimitWrite property_write(std::string_view prop) {
   auto eq = prop.find('=');
   std::string shown(prop.substr(0, 60));
   if (eq == std::string_view::npos || eq == 0)
-    throw_bad_request("parse --property",
-                      "--property '" + shown + "' is not FILE=VALUE: e.g. --property io.weight=200");
+    throw_bad_request("parse --property", "--property '" + shown +
+                                              "' is not FILE=VALUE: e.g. --property io.weight=200");
   std::string file(prop.substr(0, eq));
   std::string value(prop.substr(eq + 1));
   auto dot = file.find('.');
@@ -34,12 +35,14 @@ LimitWrite property_write(std::string_view prop) {
                     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
                   });
   if (!shape_ok)
-    throw_bad_request("parse --property", "--property file '" + file +
-                                              "' is not a cgroup interface file name: e.g. io.weight");
+    throw_bad_request(
+        "parse --property",
+        "--property file '" + file + "' is not a cgroup interface file name: e.g. io.weight");
   std::string controller = file.substr(0, dot);
   if (controller == "cgroup")
-    throw_bad_request("parse --property", "--property " + file +
-                                              " is a structural cgroup file that cgspawn manages itself");
+    throw_bad_request(
+        "parse --property",
+        "--property " + file + " is a structural cgroup file that cgspawn manages itself");
   if (value.empty() || value.find_first_of("\n\r") != std::string::npos || value.size() > 4096)
     throw_bad_request("parse --property",
                       "--property " + file + " needs a one-line value, e.g. " + file + "=100");
@@ -53,8 +56,8 @@ std::vector<LimitWrite> plan_limits(const LimitFlags& f) {
   if (!f.memory_max.empty())
     w.push_back({"memory.max", size_value(f.memory_max, "--memory-max", false), "memory"});
   if (!f.memory_swap_max.empty())
-    w.push_back({"memory.swap.max", size_value(f.memory_swap_max, "--memory-swap-max", true),
-                 "memory"});
+    w.push_back(
+        {"memory.swap.max", size_value(f.memory_swap_max, "--memory-swap-max", true), "memory"});
   if (!f.memory_low.empty())
     w.push_back({"memory.low", size_value(f.memory_low, "--memory-low", true), "memory"});
   if (!f.cpu_max.empty()) {
@@ -63,17 +66,20 @@ std::vector<LimitWrite> plan_limits(const LimitFlags& f) {
   }
   if (!f.cpu_weight.empty())
     w.push_back({"cpu.weight",
-                 std::to_string(*parse_uint(f.cpu_weight, "--cpu-weight", 1, 10000, false)), "cpu"});
+                 std::to_string(*parse_uint(f.cpu_weight, "--cpu-weight", 1, 10000, false)),
+                 "cpu"});
   if (!f.tasks_max.empty()) {
     auto n = parse_uint(f.tasks_max, "--tasks-max", 1, 4194304, true);
     w.push_back({"pids.max", n ? std::to_string(*n) : "max", "pids"});
   }
   for (const auto& p : f.properties) {
     auto write = property_write(p);
-    bool dup = std::any_of(w.begin(), w.end(), [&](const LimitWrite& x) { return x.file == write.file; });
+    bool dup =
+        std::any_of(w.begin(), w.end(), [&](const LimitWrite& x) { return x.file == write.file; });
     if (dup)
-      throw_bad_request("parse --property", "--property " + write.file +
-                                                " is set twice (or also by a typed flag): give it once");
+      throw_bad_request(
+          "parse --property",
+          "--property " + write.file + " is set twice (or also by a typed flag): give it once");
     w.push_back(std::move(write));
   }
   return w;

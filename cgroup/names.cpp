@@ -14,8 +14,8 @@ constexpr size_t kMaxName = 200;
 // Prefixes of kernel interface files, present and future-proofed with the
 // controllers Linux has had; a unit named like one would shadow or clash.
 constexpr std::array<std::string_view, 12> kInterfacePrefixes = {
-    "cgroup", "cpu", "cpuacct", "cpuset", "memory", "io",
-    "pids",   "hugetlb", "rdma", "misc", "blkio", "freezer"};
+    "cgroup", "cpu",     "cpuacct", "cpuset", "memory", "io",
+    "pids",   "hugetlb", "rdma",    "misc",   "blkio",  "freezer"};
 
 bool allowed_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -40,7 +40,9 @@ const char* why_invalid(std::string_view name) {
 
 }  // namespace
 
-bool is_valid_name(std::string_view name) noexcept { return why_invalid(name) == nullptr; }
+bool is_valid_name(std::string_view name) noexcept {
+  return why_invalid(name) == nullptr;
+}
 
 void validate_name(std::string_view name, std::string_view what) {
   if (const char* why = why_invalid(name)) {

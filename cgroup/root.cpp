@@ -31,8 +31,7 @@ std::string unescape_octal(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '\\' && s.size() - i >= 4) {
       auto d = s.substr(i + 1, 3);
-      if (d[0] >= '0' && d[0] <= '3' && d[1] >= '0' && d[1] <= '7' &&
-          d[2] >= '0' && d[2] <= '7') {
+      if (d[0] >= '0' && d[0] <= '3' && d[1] >= '0' && d[1] <= '7' && d[2] >= '0' && d[2] <= '7') {
         out.push_back(static_cast<char>((d[0] - '0') * 64 + (d[1] - '0') * 8 + (d[2] - '0')));
         i += 3;
         continue;
@@ -100,8 +99,9 @@ std::string resolve_root(const std::string& explicit_root) {
     root = delegated_root(mount, own_cgroup_path(read_file("/proc/self/cgroup")));
   }
   if (!is_cgroup2(root))
-    throw Error(ErrorKind::BadRequest, "resolve cgroup root", root, 0,
-                "not a directory on a cgroup2 filesystem: pass --cgroup-root under the cgroup2 mount");
+    throw Error(
+        ErrorKind::BadRequest, "resolve cgroup root", root, 0,
+        "not a directory on a cgroup2 filesystem: pass --cgroup-root under the cgroup2 mount");
   if (root == mount)
     throw Error(ErrorKind::BadRequest, "resolve cgroup root", root, 0,
                 "refusing to manage the root of the cgroup hierarchy: run the hub in a unit with "

@@ -26,9 +26,12 @@ std::optional<uint64_t> read_number(const CgroupDir& dir, const char* file) {
 
 const char* to_string(UnitState s) noexcept {
   switch (s) {
-    case UnitState::Running: return "running";
-    case UnitState::Exited: return "exited";
-    case UnitState::Absent: return "absent";
+    case UnitState::Running:
+      return "running";
+    case UnitState::Exited:
+      return "exited";
+    case UnitState::Absent:
+      return "absent";
   }
   return "absent";
 }

@@ -31,11 +31,24 @@ std::optional<uint64_t> parse_size(std::string_view text, std::string_view flag)
   uint64_t mult = 1;
   std::string_view num = text;
   switch (text.back()) {
-    case 'K': case 'k': mult = 1ULL << 10; break;
-    case 'M': case 'm': mult = 1ULL << 20; break;
-    case 'G': case 'g': mult = 1ULL << 30; break;
-    case 'T': case 't': mult = 1ULL << 40; break;
-    default: break;
+    case 'K':
+    case 'k':
+      mult = 1ULL << 10;
+      break;
+    case 'M':
+    case 'm':
+      mult = 1ULL << 20;
+      break;
+    case 'G':
+    case 'g':
+      mult = 1ULL << 30;
+      break;
+    case 'T':
+    case 't':
+      mult = 1ULL << 40;
+      break;
+    default:
+      break;
   }
   if (mult != 1) num.remove_suffix(1);
   auto dot = num.find('.');
@@ -62,10 +75,10 @@ std::optional<uint64_t> parse_size(std::string_view text, std::string_view flag)
 uint64_t parse_cpu_quota(std::string_view text, std::string_view flag, uint64_t period_usec) {
   constexpr std::string_view form = "a number of CPUs from 0.01 to 4096, e.g. 0.5 or 2";
   double cores = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), cores,
-                                 std::chars_format::fixed);
-  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || !std::isfinite(cores) ||
-      cores < 0.01 || cores > 4096)
+  auto [p, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), cores, std::chars_format::fixed);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() ||
+      !std::isfinite(cores) || cores < 0.01 || cores > 4096)
     bad(flag, text, form);
   return static_cast<uint64_t>(std::llround(cores * static_cast<double>(period_usec)));
 }

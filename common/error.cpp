@@ -21,7 +21,8 @@ Error::Error(ErrorKind kind, std::string step, std::string object, int err, std:
       kind_(kind),
       step_(std::move(step)),
       object_(std::move(object)),
-      err_(err) {}
+      err_(err) {
+}
 
 void throw_system(std::string step, std::string object, int err, std::string detail) {
   throw Error(ErrorKind::System, std::move(step), std::move(object), err, std::move(detail));
@@ -33,10 +34,14 @@ void throw_bad_request(std::string step, std::string detail) {
 
 int exit_status(ErrorKind kind) noexcept {
   switch (kind) {
-    case ErrorKind::BadRequest: return 2;
-    case ErrorKind::System: return 1;
-    case ErrorKind::NotFound: return 127;
-    case ErrorKind::ExecFailed: return 126;
+    case ErrorKind::BadRequest:
+      return 2;
+    case ErrorKind::System:
+      return 1;
+    case ErrorKind::NotFound:
+      return 127;
+    case ErrorKind::ExecFailed:
+      return 126;
   }
   return 1;
 }

@@ -31,8 +31,7 @@ void write_once(int fd, std::string_view value, const std::string& display) {
     n = ::write(fd, value.data(), value.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) throw_system("write", display, errno, "value '" + std::string(value) + "'");
-  if (static_cast<size_t>(n) != value.size())
-    throw_system("write", display, EIO, "short write");
+  if (static_cast<size_t>(n) != value.size()) throw_system("write", display, EIO, "short write");
 }
 
 std::string joined(const std::string& dir, const std::string& name) {
@@ -73,7 +72,8 @@ UniqueFd open_dir(const std::string& path) {
 }
 
 std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
 }

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sys/syscall.h>
-#include <systemd/sd-journal.h>
 #include <syslog.h>
+#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,7 +37,8 @@ void connect_stdio(const SpawnPlan& plan) {
   ::close(null);
   if (!plan.journal_output) return;
   int stream = sd_journal_stream_fd(plan.unit.c_str(), LOG_INFO, 1);
-  if (stream < 0) throw_system("connect output to journald", "/run/systemd/journal/stdout", -stream);
+  if (stream < 0)
+    throw_system("connect output to journald", "/run/systemd/journal/stdout", -stream);
   if (::dup2(stream, STDOUT_FILENO) < 0 || ::dup2(stream, STDERR_FILENO) < 0)
     throw_system("connect output to journald", "stdout/stderr", errno);
   ::close(stream);

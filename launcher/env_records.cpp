@@ -66,7 +66,8 @@ std::string read_env_stream(int fd) {
 }
 
 void set_default(EnvList& env, std::string_view key, std::string_view value) {
-  bool present = std::any_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == key; });
+  bool present =
+      std::any_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == key; });
   if (!present) env.emplace_back(std::string(key), std::string(value));
 }
 

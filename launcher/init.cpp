@@ -1,9 +1,9 @@
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <spdlog/spdlog.h>
 
 #include "cgroup/cgroup_dir.hpp"
 #include "common/error.hpp"
@@ -14,7 +14,8 @@ namespace {
 
 cg::CgroupDir open_or_create(const cg::CgroupDir& parent, const std::string& name) {
   struct stat st {};
-  if (::fstatat(parent.fd(), name.c_str(), &st, 0) == 0) return cg::CgroupDir::open(parent.path() + "/" + name);
+  if (::fstatat(parent.fd(), name.c_str(), &st, 0) == 0)
+    return cg::CgroupDir::open(parent.path() + "/" + name);
   return cg::CgroupDir::create(parent, name);
 }
 
@@ -31,8 +32,10 @@ void require_writable(const cg::CgroupDir& d) {
 void warn_if_not_marked_delegated(const cg::CgroupDir& d) {
   for (const char* attr : {"trusted.delegate", "user.delegate"})
     if (::getxattr(d.path().c_str(), attr, nullptr, 0) >= 0) return;
-  spdlog::warn("{} carries no delegate xattr: if systemd manages it, add Delegate=yes to the "
-               "hub's unit", d.path());
+  spdlog::warn(
+      "{} carries no delegate xattr: if systemd manages it, add Delegate=yes to the "
+      "hub's unit",
+      d.path());
 }
 
 // The no-internal-processes rule: D may enable controllers for its children
@@ -67,8 +70,10 @@ int init_root(const std::string& root) {
     if (available.contains(c))
       enable.insert(c);
     else if (c != "io")
-      spdlog::warn("the {} controller is not available in {}: spawns asking for {} limits will "
-                   "be refused (run kernel-check)", c, root, c);
+      spdlog::warn(
+          "the {} controller is not available in {}: spawns asking for {} limits will "
+          "be refused (run kernel-check)",
+          c, root, c);
   }
   d.enable_controllers(enable);
   cg::CgroupDir users = open_or_create(d, "users");

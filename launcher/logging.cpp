@@ -1,14 +1,14 @@
 #include "launcher/logging.hpp"
 
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <memory>
 #include <mutex>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "common/error.hpp"
 
@@ -18,11 +18,16 @@ namespace {
 int syslog_priority(spdlog::level::level_enum l) {
   switch (l) {
     case spdlog::level::trace:
-    case spdlog::level::debug: return LOG_DEBUG;
-    case spdlog::level::info: return LOG_INFO;
-    case spdlog::level::warn: return LOG_WARNING;
-    case spdlog::level::err: return LOG_ERR;
-    default: return LOG_CRIT;
+    case spdlog::level::debug:
+      return LOG_DEBUG;
+    case spdlog::level::info:
+      return LOG_INFO;
+    case spdlog::level::warn:
+      return LOG_WARNING;
+    case spdlog::level::err:
+      return LOG_ERR;
+    default:
+      return LOG_CRIT;
   }
 }
 
@@ -51,8 +56,8 @@ LogTarget parse_log_target(std::string_view text) {
   if (text == "auto") return LogTarget::Auto;
   if (text == "journal") return LogTarget::Journal;
   if (text == "stderr") return LogTarget::Stderr;
-  throw_bad_request("parse --log-target",
-                    "--log-target '" + std::string(text) + "' is not valid: use auto, journal or stderr");
+  throw_bad_request("parse --log-target", "--log-target '" + std::string(text) +
+                                              "' is not valid: use auto, journal or stderr");
 }
 
 bool journal_available() noexcept {

@@ -1,12 +1,12 @@
 // cgspawn: start one JupyterHub single-user server in its own cgroup v2 leaf
 // of the hub's delegated subtree, with limits and mount-namespace isolation,
 // without systemd-run. This file only parses the command line.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
-#include <spdlog/spdlog.h>
 
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
@@ -24,53 +24,103 @@ constexpr const char* kExitCodes =
 void add_root_option(CLI::App* sub, std::string& root) {
   sub->add_option("--cgroup-root", root,
                   "Delegated cgroup directory D (default: the caller's own cgroup from "
-                  "/proc/self/cgroup, with a trailing /hub removed)");
+                  "/proc/self/cgroup, with a trailing /hub removed)")
+      ->type_name("DIR");
 }
 
 void add_spawn_options(CLI::App* sp, cgspawn::SpawnRequest& r) {
   add_root_option(sp, r.cgroup_root);
-  sp->add_option("--unit", r.unit, "Unit name: the cgroup D/users/[SLICE/]NAME and journal tag "
-                                   "([A-Za-z0-9_.@-], 1-200 chars)")->required();
-  sp->add_option("--user", r.user, "Run the server as this user (looked up in passwd)")->required();
-  sp->add_option("--slice", r.slice, "Group the unit under D/users/SLICE (created on first use)");
+  sp->add_option("--unit", r.unit,
+                 "Unit name: the cgroup D/users/[SLICE/]NAME and journal tag "
+                 "([A-Za-z0-9_.@-], 1-200 chars)")
+      ->type_name("NAME")
+      ->required();
+  sp->add_option("--user", r.user, "Run the server as this user (looked up in passwd)")
+      ->type_name("USER")
+      ->required();
+  sp->add_option("--slice", r.slice, "Group the unit under D/users/SLICE (created on first use)")
+      ->type_name("SLICE");
   auto* lim = "Limits";
-  sp->add_option("--memory-max", r.limits.memory_max, "memory.max: bytes or K/M/G/T (x1024), or max")->group(lim);
-  sp->add_option("--memory-swap-max", r.limits.memory_swap_max, "memory.swap.max: size or max")->group(lim);
-  sp->add_option("--memory-low", r.limits.memory_low, "memory.low: protected memory (size)")->group(lim);
-  sp->add_option("--cpu-max", r.limits.cpu_max, "cpu.max in CPUs (1.5 = 150% of one CPU; period 100 ms)")->group(lim);
-  sp->add_option("--cpu-weight", r.limits.cpu_weight, "cpu.weight, 1-10000 (default 100): share under contention")->group(lim);
-  sp->add_option("--tasks-max", r.limits.tasks_max, "pids.max: processes+threads, or max")->group(lim);
+  sp->add_option("--memory-max", r.limits.memory_max,
+                 "memory.max: bytes or K/M/G/T (x1024), or max")
+      ->type_name("SIZE")
+      ->group(lim);
+  sp->add_option("--memory-swap-max", r.limits.memory_swap_max, "memory.swap.max: size or max")
+      ->type_name("SIZE")
+      ->group(lim);
+  sp->add_option("--memory-low", r.limits.memory_low, "memory.low: protected memory (size)")
+      ->type_name("SIZE")
+      ->group(lim);
+  sp->add_option("--cpu-max", r.limits.cpu_max,
+                 "cpu.max in CPUs (1.5 = 150% of one CPU; period 100 ms)")
+      ->type_name("CPUS")
+      ->group(lim);
+  sp->add_option("--cpu-weight", r.limits.cpu_weight,
+                 "cpu.weight, 1-10000 (default 100): share under contention")
+      ->type_name("N")
+      ->group(lim);
+  sp->add_option("--tasks-max", r.limits.tasks_max, "pids.max: processes+threads, or max")
+      ->type_name("N")
+      ->group(lim);
   sp->add_option("--property", r.limits.properties,
                  "FILE=VALUE for any other cgroup interface file of the unit (repeatable), "
-                 "e.g. io.weight=200")->group(lim);
+                 "e.g. io.weight=200")
+      ->type_name("FILE=VALUE")
+      ->group(lim);
   auto* iso = "Isolation";
-  sp->add_flag("--private-tmp", r.mounts.private_tmp, "Fresh /tmp and /var/tmp (tmpfs, 1777) for this unit")->group(iso);
+  sp->add_flag("--private-tmp", r.mounts.private_tmp,
+               "Fresh /tmp and /var/tmp (tmpfs, 1777) for this unit")
+      ->group(iso);
   sp->add_flag("--private-devices", r.mounts.private_devices,
-               "Minimal /dev: null zero full random urandom tty, private pts, shm")->group(iso);
-  sp->add_option("--device", r.mounts.devices, "Also expose this device node (repeatable; needs --private-devices)")->group(iso);
-  sp->add_option("--read-only", r.mounts.read_only, "Make PATH and every mount below it read-only (repeatable)")->group(iso);
-  sp->add_option("--read-write", r.mounts.read_write, "Keep PATH writable inside a --read-only path (repeatable)")->group(iso);
-  sp->add_option("--seccomp", r.seccomp, "Syscall filter: default (deny kexec, modules, reboot, swap, keyrings, "
-                                         "bpf, perf, user namespaces, ...) or none")->group(iso);
+               "Minimal /dev: null zero full random urandom tty, private pts, shm")
+      ->group(iso);
+  sp->add_option("--device", r.mounts.devices,
+                 "Also expose this device node (repeatable; needs --private-devices)")
+      ->type_name("PATH")
+      ->group(iso);
+  sp->add_option("--read-only", r.mounts.read_only,
+                 "Make PATH and every mount below it read-only (repeatable)")
+      ->type_name("PATH")
+      ->group(iso);
+  sp->add_option("--read-write", r.mounts.read_write,
+                 "Keep PATH writable inside a --read-only path (repeatable)")
+      ->type_name("PATH")
+      ->group(iso);
+  sp->add_option("--seccomp", r.seccomp,
+                 "Syscall filter: default (deny kexec, modules, reboot, swap, keyrings, "
+                 "bpf, perf, user namespaces, ...) or none")
+      ->type_name("PROFILE")
+      ->group(iso);
   sp->add_flag("--allow-root", r.allow_root, "Permit a user with uid 0")->group(iso);
   sp->add_flag("--allow-new-privileges", r.allow_new_privileges,
-               "Do not set no_new_privs (sudo and setuid binaries work inside)")->group(iso);
+               "Do not set no_new_privs (sudo and setuid binaries work inside)")
+      ->group(iso);
   auto* run = "Execution";
   sp->add_flag("--env-stdin", r.env_stdin,
                "Read the server's environment from stdin: NUL-separated KEY=VALUE records. "
-               "Nothing else of cgspawn's environment is passed on")->group(run);
-  sp->add_flag("--setenv-defaults", r.setenv_defaults, "Set USER, LOGNAME, HOME, SHELL from passwd unless given")->group(run);
-  sp->add_option("--workdir", r.workdir, "Working directory (default: the user's home, else /)")->group(run);
+               "Nothing else of cgspawn's environment is passed on")
+      ->group(run);
+  sp->add_flag("--setenv-defaults", r.setenv_defaults,
+               "Set USER, LOGNAME, HOME, SHELL from passwd unless given")
+      ->group(run);
+  sp->add_option("--workdir", r.workdir, "Working directory (default: the user's home, else /)")
+      ->type_name("DIR")
+      ->group(run);
   sp->add_option("--log-target", r.log_target,
                  "auto|journal|stderr: server output to a journald stream tagged NAME "
-                 "(auto: when journald runs) or the inherited stderr")->group(run);
-  sp->add_option("command", r.command, "The server command and its arguments, after --")->required();
+                 "(auto: when journald runs) or the inherited stderr")
+      ->type_name("TARGET")
+      ->group(run);
+  sp->add_option("command", r.command, "The server command and its arguments, after --")
+      ->type_name("CMD")
+      ->required();
 }
 
 int dispatch(int argc, char** argv) {
-  CLI::App app{"cgspawn: run a JupyterHub single-user server in a cgroup v2 leaf of the hub's "
-               "delegated subtree D, with limits and mount-namespace isolation, without systemd-run.\n"
-               "Layout: D/hub (the hub), D/users/[SLICE/]NAME (one per server)."};
+  CLI::App app{
+      "cgspawn: run a JupyterHub single-user server in a cgroup v2 leaf of the hub's "
+      "delegated subtree D, with limits and mount-namespace isolation, without systemd-run.\n"
+      "Layout: D/hub (the hub), D/users/[SLICE/]NAME (one per server)."};
   app.footer(kExitCodes);
   app.require_subcommand(1);
 
@@ -80,35 +130,42 @@ int dispatch(int argc, char** argv) {
   double timeout = 10;
   bool json = false;
 
-  auto* init = app.add_subcommand("init", "Prepare D: move its processes into D/hub, enable "
-                                          "cpu/memory/pids(/io) for D/users. Idempotent");
+  auto* init = app.add_subcommand("init",
+                                  "Prepare D: move its processes into D/hub, enable "
+                                  "cpu/memory/pids(/io) for D/users. Idempotent");
   add_root_option(init, root);
 
-  auto* spawn = app.add_subcommand("spawn", "Start a server in D/users/[SLICE/]NAME and exit once it "
-                                            "has been exec'd; prints its pid");
+  auto* spawn = app.add_subcommand("spawn",
+                                   "Start a server in D/users/[SLICE/]NAME and exit once it "
+                                   "has been exec'd; prints its pid");
   add_spawn_options(spawn, req);
 
-  auto* stop = app.add_subcommand("stop", "SIGTERM every process of the unit, wait, then "
-                                          "cgroup.kill and remove the cgroup. Idempotent");
+  auto* stop = app.add_subcommand("stop",
+                                  "SIGTERM every process of the unit, wait, then "
+                                  "cgroup.kill and remove the cgroup. Idempotent");
   add_root_option(stop, root);
-  stop->add_option("name", name, "Unit name")->required();
-  stop->add_option("--timeout", timeout, "Seconds to wait after SIGTERM before killing (default 10)")
+  stop->add_option("name", name, "Unit name")->type_name("NAME")->required();
+  stop->add_option("--timeout", timeout,
+                   "Seconds to wait after SIGTERM before killing (default 10)")
+      ->type_name("SECS")
       ->check(CLI::Range(0.0, 3600.0));
 
-  auto* status = app.add_subcommand("status", "Show a unit: state, pids, memory, OOM kills, cpu, "
-                                              "tasks, limits. Exit 0 running, 3 not");
+  auto* status = app.add_subcommand("status",
+                                    "Show a unit: state, pids, memory, OOM kills, cpu, "
+                                    "tasks, limits. Exit 0 running, 3 not");
   add_root_option(status, root);
-  status->add_option("name", name, "Unit name")->required();
+  status->add_option("name", name, "Unit name")->type_name("NAME")->required();
   status->add_flag("--json", json, "Machine-readable output");
 
   auto* list = app.add_subcommand("list", "Every unit under D with its figures, grouped by slice");
   add_root_option(list, root);
   list->add_flag("--json", json, "Machine-readable output");
 
-  auto* cleanup = app.add_subcommand("cleanup", "Remove the empty cgroup of a unit whose server "
-                                                "exited on its own (reports its OOM kills)");
+  auto* cleanup = app.add_subcommand("cleanup",
+                                     "Remove the empty cgroup of a unit whose server "
+                                     "exited on its own (reports its OOM kills)");
   add_root_option(cleanup, root);
-  cleanup->add_option("name", name, "Unit name")->required();
+  cleanup->add_option("name", name, "Unit name")->type_name("NAME")->required();
 
   try {
     app.parse(argc, argv);
@@ -116,7 +173,9 @@ int dispatch(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "cgspawn: error: %s (see cgspawn %s--help)\n", e.what(),
-                 app.get_subcommands().empty() ? "" : (app.get_subcommands().front()->get_name() + " ").c_str());
+                 app.get_subcommands().empty()
+                     ? ""
+                     : (app.get_subcommands().front()->get_name() + " ").c_str());
     return 2;
   }
 

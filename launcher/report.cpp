@@ -1,8 +1,9 @@
 // status, list and cleanup: what the kernel says about units, for people
 // (text) and for the spawner (JSON).
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "cgroup/names.hpp"
 #include "cgroup/stats.hpp"
@@ -99,8 +100,8 @@ int unit_status(const cg::Layout& layout, const std::string& name, bool as_json)
 int list_units(const cg::Layout& layout, bool as_json) {
   json all = json::array();
   if (!as_json)
-    std::printf("%-16s %-40s %-8s %6s %12s %12s %5s\n", "SLICE", "UNIT", "STATE", "TASKS",
-                "MEMORY", "CPU_USEC", "OOM");
+    std::printf("%-16s %-40s %-8s %6s %12s %12s %5s\n", "SLICE", "UNIT", "STATE", "TASKS", "MEMORY",
+                "CPU_USEC", "OOM");
   for (const auto& where : layout.list_units()) {
     auto s = cg::read_stats(where);
     if (as_json) {

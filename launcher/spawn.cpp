@@ -1,13 +1,13 @@
 #include "launcher/spawn.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <spdlog/spdlog.h>
 
 #include "cgroup/cgroup_dir.hpp"
 #include "common/error.hpp"

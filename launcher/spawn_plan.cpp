@@ -23,13 +23,15 @@ void check_limits_enforceable(const SpawnPlan& plan) {
   }
   for (const auto& c : cg::missing_controllers(plan.limits, enabled))
     throw Error(ErrorKind::System, "check controllers", parent_path, 0,
-                "the " + c + " controller is not enabled for units, so its limit cannot be "
-                "enforced: run `cgspawn init`, and `kernel-check` if it stays unavailable");
+                "the " + c +
+                    " controller is not enabled for units, so its limit cannot be "
+                    "enforced: run `cgspawn init`, and `kernel-check` if it stays unavailable");
   for (const auto& w : plan.limits)
     if (!users.has(w.file))
       throw_bad_request("check --property", "cgroup interface file '" + w.file +
                                                 "' does not exist on this kernel: check the name "
-                                                "(ls " + parent_path + ")");
+                                                "(ls " +
+                                                parent_path + ")");
 }
 
 }  // namespace
@@ -38,9 +40,11 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, std::string_view env_data) {
   cg::validate_name(req.unit, "unit");
   if (!req.slice.empty()) cg::validate_name(req.slice, "slice");
   if (req.command.empty())
-    throw_bad_request("parse command", "no command given: put it after --, e.g. -- jupyterhub-singleuser");
+    throw_bad_request("parse command",
+                      "no command given: put it after --, e.g. -- jupyterhub-singleuser");
   if (!req.workdir.empty() && req.workdir.front() != '/')
-    throw_bad_request("parse --workdir", "--workdir '" + req.workdir + "' must be an absolute path");
+    throw_bad_request("parse --workdir",
+                      "--workdir '" + req.workdir + "' must be an absolute path");
 
   SpawnPlan plan;
   plan.layout = cg::Layout(cg::resolve_root(req.cgroup_root));
@@ -53,8 +57,9 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, std::string_view env_data) {
 
   plan.identity = ns::lookup_user(req.user);
   if (plan.identity.uid == 0 && !req.allow_root)
-    throw_bad_request("check user", "refusing to run the server as root (user '" + req.user +
-                                        "' has uid 0): pick an unprivileged user or pass --allow-root");
+    throw_bad_request("check user",
+                      "refusing to run the server as root (user '" + req.user +
+                          "' has uid 0): pick an unprivileged user or pass --allow-root");
 
   plan.mounts = ns::make_mount_plan(req.mounts);
 

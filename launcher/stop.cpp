@@ -1,5 +1,6 @@
-#include <csignal>
 #include <spdlog/spdlog.h>
+
+#include <csignal>
 
 #include "cgroup/cgroup_dir.hpp"
 #include "cgroup/names.hpp"

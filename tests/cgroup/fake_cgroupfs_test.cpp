@@ -20,8 +20,9 @@ void fake_unit(const TempDir& t, const std::string& rel, bool populated) {
   t.put(rel + "/memory.current", "1048576\n");
   t.put(rel + "/memory.max", "67108864\n");
   t.put(rel + "/memory.events", "low 0\nhigh 0\nmax 9\noom 2\noom_kill 2\noom_group_kill 0\n");
-  t.put(rel + "/cpu.stat", "usage_usec 500\nuser_usec 400\nsystem_usec 100\nnr_periods 10\n"
-                           "nr_throttled 4\nthrottled_usec 77\n");
+  t.put(rel + "/cpu.stat",
+        "usage_usec 500\nuser_usec 400\nsystem_usec 100\nnr_periods 10\n"
+        "nr_throttled 4\nthrottled_usec 77\n");
   t.put(rel + "/cpu.max", "25000 100000\n");
   t.put(rel + "/pids.current", "2\n");
   t.put(rel + "/pids.max", "max\n");

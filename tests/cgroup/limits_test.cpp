@@ -33,7 +33,9 @@ TEST(PlanLimits, EveryTypedFlagMapsToItsFile) {
   EXPECT_FALSE(m.contains("memory.oom.group"));  // stays 0: the OOM killer takes the hog only
 }
 
-TEST(PlanLimits, NothingGivenWritesNothing) { EXPECT_TRUE(cg::plan_limits({}).empty()); }
+TEST(PlanLimits, NothingGivenWritesNothing) {
+  EXPECT_TRUE(cg::plan_limits({}).empty());
+}
 
 TEST(PlanLimits, MaxValues) {
   cg::LimitFlags f;
@@ -57,9 +59,9 @@ TEST(PlanLimits, PropertiesAreCheckedForShape) {
   ASSERT_EQ(w.size(), 2u);
   EXPECT_EQ(w[0].controller, "io");
   EXPECT_EQ(w[1].file, "memory.high");
-  for (const char* bad : {"io.weight", "=5", "io.weight=", "cgroup.procs=1", "cgroup.kill=1",
-                          "../../etc/passwd=x", "memory.max/x=1", "IO.weight=1", "noprefix=1",
-                          "memory.high=1\n2"}) {
+  for (const char* bad :
+       {"io.weight", "=5", "io.weight=", "cgroup.procs=1", "cgroup.kill=1", "../../etc/passwd=x",
+        "memory.max/x=1", "IO.weight=1", "noprefix=1", "memory.high=1\n2"}) {
     cg::LimitFlags g;
     g.properties = {bad};
     EXPECT_THROW(cg::plan_limits(g), cgspawn::Error) << bad;

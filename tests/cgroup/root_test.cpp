@@ -34,8 +34,9 @@ TEST(FindCgroup2Mount, NoneOrBindOfSubdirOrEscaped) {
 }
 
 TEST(OwnCgroupPath, PicksTheV2Entry) {
-  EXPECT_EQ(cg::own_cgroup_path("12:memory:/x\n1:name=systemd:/y\n0::/system.slice/jupyterhub.service\n"),
-            "/system.slice/jupyterhub.service");
+  EXPECT_EQ(
+      cg::own_cgroup_path("12:memory:/x\n1:name=systemd:/y\n0::/system.slice/jupyterhub.service\n"),
+      "/system.slice/jupyterhub.service");
   EXPECT_EQ(cg::own_cgroup_path("0::/\n"), "/");
   EXPECT_THROW(cg::own_cgroup_path("12:memory:/x\n"), cgspawn::Error);
   EXPECT_THROW(cg::own_cgroup_path("0::relative\n"), cgspawn::Error);

@@ -25,9 +25,26 @@ TEST(ParseSize, MaxMeansNoLimit) {
 }
 
 TEST(ParseSize, RejectsHostileInput) {
-  for (const char* bad : {"", "-1", "1.5", "1e3", "G", "1GB", " 1G", "1G ", "1 G", "0x10", "1..5G",
-                          ".5G", "5.G", "18446744073709551616", "99999999999T", "1G\n", "max\n",
-                          "1;rm -rf /", "NaN", "inf"}) {
+  for (const char* bad : {"",
+                          "-1",
+                          "1.5",
+                          "1e3",
+                          "G",
+                          "1GB",
+                          " 1G",
+                          "1G ",
+                          "1 G",
+                          "0x10",
+                          "1..5G",
+                          ".5G",
+                          "5.G",
+                          "18446744073709551616",
+                          "99999999999T",
+                          "1G\n",
+                          "max\n",
+                          "1;rm -rf /",
+                          "NaN",
+                          "inf"}) {
     try {
       cg::parse_size(bad, "--memory-max");
       ADD_FAILURE() << "accepted '" << bad << "'";

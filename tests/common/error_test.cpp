@@ -14,7 +14,8 @@ TEST(Error, MessageNamesStepObjectAndErrno) {
   try {
     cgspawn::throw_system("write limit", "/sys/fs/cgroup/x/memory.max", EACCES, "value '1'");
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "write limit: /sys/fs/cgroup/x/memory.max: Permission denied (value '1')");
+    EXPECT_STREQ(e.what(),
+                 "write limit: /sys/fs/cgroup/x/memory.max: Permission denied (value '1')");
     EXPECT_EQ(e.kind(), ErrorKind::System);
     EXPECT_EQ(e.err(), EACCES);
   }

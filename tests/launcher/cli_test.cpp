@@ -62,7 +62,9 @@ class Cli : public ::testing::Test {
   std::unique_ptr<CgroupSandbox> sandbox_;
 };
 
-bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+bool exists(const std::string& p) {
+  return ::access(p.c_str(), F_OK) == 0;
+}
 
 std::string random_token() {
   std::random_device rd;
@@ -102,7 +104,10 @@ TEST_F(Cli, BadRequestsExitTwoWithOneLineAndLeaveNothing) {
       {{"--user", "no-such-user-xyz"}, {"/bin/true"}, kEnv, "no-such-user-xyz"},
       {{"--user", "root"}, {"/bin/true"}, kEnv, "--allow-root"},
       {{"--user", "nobody", "--device", "/dev/null"}, {"/bin/true"}, kEnv, "--private-devices"},
-      {{"--user", "nobody", "--read-only", "/nonexistent-xyz"}, {"/bin/true"}, kEnv, "/nonexistent-xyz"},
+      {{"--user", "nobody", "--read-only", "/nonexistent-xyz"},
+       {"/bin/true"},
+       kEnv,
+       "/nonexistent-xyz"},
       {{"--user", "nobody", "--cpu-max", "0"}, {"/bin/true"}, kEnv, "--cpu-max"},
       {{"--user", "nobody", "--seccomp", "strict"}, {"/bin/true"}, kEnv, "--seccomp"},
       {{"--user", "nobody", "--property", "cgroup.procs=1"}, {"/bin/true"}, kEnv, "cgroup.procs"},
@@ -138,20 +143,23 @@ TEST_F(Cli, ServerRunsIsolatedAsTheUserWithOnlyItsEnvironment) {
   const std::string o = out.path();
   const std::string script =
       "id -u >" + o + "/uid; id -G >" + o + "/groups; grep NoNewPrivs /proc/self/status >" + o +
-      "/nnp; (echo x >/usr/cgspawn-probe) 2>" + o + "/usr_err; echo private >/tmp/cgspawn-mark; ls -A /tmp >" +
-      o + "/tmp_list; cat /proc/self/cgroup >" + o + "/cgroup; env >" + o + "/env; pwd >" + o +
+      "/nnp; (echo x >/usr/cgspawn-probe) 2>" + o +
+      "/usr_err; echo private >/tmp/cgspawn-mark; ls -A /tmp >" + o +
+      "/tmp_list; cat /proc/self/cgroup >" + o + "/cgroup; env >" + o + "/env; pwd >" + o +
       "/pwd; readlink /proc/self/fd/0 >" + o + "/stdin; echo ok >" + o + "/done";
-  auto r = spawn("iso", {"--user", "nobody", "--private-tmp", "--read-only", "/", "--read-write", o,
-                         "--setenv-defaults", "--workdir", o},
+  auto r = spawn("iso",
+                 {"--user", "nobody", "--private-tmp", "--read-only", "/", "--read-write", o,
+                  "--setenv-defaults", "--workdir", o},
                  {"/bin/sh", "-c", script}, kEnv + "MARK=given\0"s);
   ::unsetenv("CGSPAWN_TEST_LEAK");
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_TRUE(eventually([&] { return out.get("done") == "ok\n"; })) << out.get("usr_err");
   EXPECT_EQ(out.get("uid"), "65534\n");
   EXPECT_EQ(out.get("nnp"), "NoNewPrivs:\t1\n");
-  EXPECT_NE(out.get("usr_err").find("Read-only file system"), std::string::npos) << out.get("usr_err");
+  EXPECT_NE(out.get("usr_err").find("Read-only file system"), std::string::npos)
+      << out.get("usr_err");
   EXPECT_EQ(out.get("tmp_list"), "cgspawn-mark\n");  // a fresh /tmp: only its own file
-  EXPECT_FALSE(exists("/tmp/cgspawn-mark"));           // and the host never sees it
+  EXPECT_FALSE(exists("/tmp/cgspawn-mark"));         // and the host never sees it
   EXPECT_NE(out.get("cgroup").find("/users/iso\n"), std::string::npos) << out.get("cgroup");
   std::string env = out.get("env");
   EXPECT_NE(env.find("MARK=given"), std::string::npos) << env;
@@ -206,8 +214,13 @@ TEST_F(Cli, StopKillsStubbornAndDaemonizedProcessesAndRemovesTheCgroup) {
   EXPECT_FALSE(exists(unit_path("stubborn")));
   std::istringstream in(pids);
   for (std::string pid; in >> pid;)
-    EXPECT_TRUE(eventually([&] { return !exists("/proc/" + pid + "/status") ||
-                                        cgspawn::read_file("/proc/" + pid + "/status").find("State:\tZ") != std::string::npos; }, 2))
+    EXPECT_TRUE(eventually(
+        [&] {
+          return !exists("/proc/" + pid + "/status") ||
+                 cgspawn::read_file("/proc/" + pid + "/status").find("State:\tZ") !=
+                     std::string::npos;
+        },
+        2))
         << "pid " << pid << " survived";
   EXPECT_EQ(cgspawn({"stop", "stubborn"}).status, 0) << "stop is not idempotent";
 }
@@ -228,7 +241,8 @@ TEST_F(Cli, StatusListAndCleanupFollowTheUnitsLife) {
   EXPECT_EQ(cgspawn({"cleanup", "life"}).status, 2) << "cleanup removed a running unit";
   ::kill(std::stoi(pid), SIGTERM);  // the server exits on its own
   ASSERT_TRUE(eventually([&] { return cgspawn({"status", "life"}).status == 3; }));
-  EXPECT_NE(cgspawn({"status", "life", "--json"}).out.find("\"state\":\"exited\""), std::string::npos);
+  EXPECT_NE(cgspawn({"status", "life", "--json"}).out.find("\"state\":\"exited\""),
+            std::string::npos);
   EXPECT_EQ(cgspawn({"cleanup", "life"}).status, 0);
   auto gone = cgspawn({"status", "life", "--json"});
   EXPECT_EQ(gone.status, 3);

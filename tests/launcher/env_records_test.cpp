@@ -62,5 +62,6 @@ TEST(EnvRecords, DefaultsDoNotOverride) {
   EnvList env{{"HOME", "/custom"}};
   cgspawn::set_default(env, "HOME", "/home/alice");
   cgspawn::set_default(env, "USER", "alice");
-  EXPECT_EQ(cgspawn::to_envp_strings(env), (std::vector<std::string>{"HOME=/custom", "USER=alice"}));
+  EXPECT_EQ(cgspawn::to_envp_strings(env),
+            (std::vector<std::string>{"HOME=/custom", "USER=alice"}));
 }

@@ -24,7 +24,8 @@ namespace fs = std::filesystem;
 
 namespace cgspawn::testing {
 
-TempDir::TempDir() : TempDir(fs::temp_directory_path().string()) {}
+TempDir::TempDir() : TempDir(fs::temp_directory_path().string()) {
+}
 
 TempDir::TempDir(const std::string& base) {
   std::string tmpl = (fs::path(base) / "cgspawn-test-XXXXXX").string();
@@ -54,7 +55,9 @@ std::string cgroup2_mount() {
   return cg::find_cgroup2_mount(read_file("/proc/self/mountinfo"));
 }
 
-bool is_root() { return ::geteuid() == 0; }
+bool is_root() {
+  return ::geteuid() == 0;
+}
 
 CgroupSandbox::CgroupSandbox() {
   static std::atomic<int> counter{0};
@@ -64,7 +67,9 @@ CgroupSandbox::CgroupSandbox() {
     throw std::runtime_error("mkdir " + path_ + ": " + std::strerror(errno));
 }
 
-CgroupSandbox::~CgroupSandbox() { remove_cgroup_tree(path_); }
+CgroupSandbox::~CgroupSandbox() {
+  remove_cgroup_tree(path_);
+}
 
 void remove_cgroup_tree(const std::string& path) {
   std::error_code ec;
@@ -93,7 +98,8 @@ void remove_cgroup_tree(const std::string& path) {
 RunResult run(const std::vector<std::string>& argv, std::string_view stdin_data) {
   int out = ::memfd_create("out", MFD_CLOEXEC), err = ::memfd_create("err", MFD_CLOEXEC);
   int in[2];
-  if (out < 0 || err < 0 || ::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("memfd/pipe failed");
+  if (out < 0 || err < 0 || ::pipe2(in, O_CLOEXEC) != 0)
+    throw std::runtime_error("memfd/pipe failed");
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(in[0], 0);

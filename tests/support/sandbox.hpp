@@ -11,7 +11,7 @@ namespace cgspawn::testing {
 
 class TempDir {
  public:
-  TempDir();                       // under $TMPDIR or /tmp
+  TempDir();                                  // under $TMPDIR or /tmp
   explicit TempDir(const std::string& base);  // under BASE (e.g. outside a private /tmp)
   ~TempDir();
   TempDir(const TempDir&) = delete;
@@ -30,7 +30,7 @@ std::string cgroup2_mount();
 
 class CgroupSandbox {
  public:
-  CgroupSandbox();  // mkdir MOUNT/cgspawn-test-PID-N
+  CgroupSandbox();   // mkdir MOUNT/cgspawn-test-PID-N
   ~CgroupSandbox();  // kill every process below, rmdir bottom-up
   CgroupSandbox(const CgroupSandbox&) = delete;
   CgroupSandbox& operator=(const CgroupSandbox&) = delete;
