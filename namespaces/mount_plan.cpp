@@ -1,0 +1,145 @@
+// make_mount_plan(): validate and order a mount request without touching
+// anything, so a bad request fails before the child changes any state.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "namespaces/mounts.hpp"
+#include "namespaces/paths.hpp"
+
+namespace cgspawn::ns {
+namespace {
+
+constexpr const char* kStep = "mount plan";
+constexpr const char* kReadOnly = "--read-only";
+constexpr const char* kReadWrite = "--read-write";
+constexpr const char* kDevice = "--device";
+
+// Lexical normalisation: absolute, no "..", "//" and "." and a trailing "/"
+// collapsed. ".." is refused rather than resolved so what is checked is what
+// the user wrote.
+std::string normalise(const std::string& raw, const std::string& flag) {
+  if (raw.empty()) throw_bad_request(kStep, flag + " got an empty path: pass an absolute path");
+  if (raw.front() != '/')
+    throw_bad_request(kStep, flag + " '" + raw + "' is not absolute: pass it as /full/path");
+  std::string out;
+  size_t pos = 0;
+  while (pos < raw.size()) {
+    size_t end = raw.find('/', pos);
+    if (end == std::string::npos) end = raw.size();
+    const std::string_view part(raw.data() + pos, end - pos);
+    if (part == "..")
+      throw_bad_request(kStep, flag + " '" + raw + "' contains '..': pass the resolved path");
+    if (!part.empty() && part != ".") {
+      out += '/';
+      out += part;
+    }
+    pos = end + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+// Symlinks are resolved because the read-only walk compares against mount
+// points in /proc/self/mountinfo, which are always canonical.
+std::string resolve(const std::string& raw, const std::string& flag) {
+  const std::string path = normalise(raw, flag);
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+  if (!real) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      throw_bad_request(kStep, flag + " " + path + " does not exist: create it or drop the flag");
+    throw_system(kStep, path, errno, "resolving " + flag);
+  }
+  return real.get();
+}
+
+std::string resolve_device(const std::string& raw) {
+  const std::string path = resolve(raw, kDevice);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw_system(kStep, path, errno, "stat of --device");
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+    throw_bad_request(kStep, std::string(kDevice) + " " + path +
+                                 " is not a device node: pass a character or block device");
+  if (path == "/dev" || !is_at_or_below(path, "/dev"))
+    throw_bad_request(kStep, std::string(kDevice) + " " + path +
+                                 " is outside /dev: pass the node's path under /dev");
+  if (is_at_or_below(path, "/dev/pts") || path == "/dev/ptmx")
+    throw_bad_request(
+        kStep, std::string(kDevice) + " " + path + ": the private /dev has its own ptys, drop it");
+  return path;
+}
+
+// A path inside a directory that the plan replaces with a fresh tmpfs would
+// not exist there; say so now rather than fail in the child. Returns false
+// when the path is the replaced directory itself and the flag is redundant.
+bool check_not_hidden(const std::string& path, const std::string& flag, const char* dir,
+                      const char* by) {
+  if (!is_at_or_below(path, dir)) return true;
+  if (path == dir && flag == kReadWrite) return false;  // already writable and private
+  throw_bad_request(kStep, flag + " " + path + " is inside the private " + dir + " that " + by +
+                               " creates: drop one of them");
+}
+
+bool shorter_first(const std::string& a, const std::string& b) {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
+std::vector<std::string> sorted(const std::set<std::string>& paths) {
+  std::vector<std::string> out(paths.begin(), paths.end());
+  std::sort(out.begin(), out.end(), shorter_first);
+  return out;
+}
+
+}  // namespace
+
+MountPlan make_mount_plan(const MountRequest& request) {
+  if (!request.devices.empty() && !request.private_devices)
+    throw_bad_request(kStep, "--device needs --private-devices: add it or drop --device");
+
+  std::set<std::string> read_only;
+  std::set<std::string> read_write;
+  std::set<std::string> devices;
+  for (const auto& p : request.read_only) read_only.insert(resolve(p, kReadOnly));
+  for (const auto& p : request.read_write) read_write.insert(resolve(p, kReadWrite));
+  for (const auto& p : request.devices) devices.insert(resolve_device(p));
+
+  for (const auto& p : read_only)
+    if (read_write.contains(p))
+      throw_bad_request(kStep, "'" + p + "' is both --read-only and --read-write: keep one");
+
+  auto keep = [&](const std::string& p, const std::string& flag) {
+    bool ok = true;
+    if (request.private_tmp) {
+      ok = ok && check_not_hidden(p, flag, "/tmp", "--private-tmp");
+      ok = ok && check_not_hidden(p, flag, "/var/tmp", "--private-tmp");
+    }
+    if (request.private_devices) ok = ok && check_not_hidden(p, flag, "/dev", "--private-devices");
+    return ok;
+  };
+  for (const auto& p : read_only) keep(p, kReadOnly);
+  std::erase_if(read_write, [&](const std::string& p) { return !keep(p, kReadWrite); });
+
+  MountPlan plan;
+  std::set<std::string> exempt = read_write;
+  if (request.private_tmp) {
+    plan.steps.push_back({MountStep::Kind::PrivateTmp, "/tmp"});
+    exempt.insert({"/tmp", "/var/tmp"});
+  }
+  if (request.private_devices) {
+    plan.steps.push_back({MountStep::Kind::PrivateDevices, "/dev"});
+    exempt.insert("/dev");
+  }
+  for (auto& p : sorted(read_write)) plan.steps.push_back({MountStep::Kind::ReadWrite, p});
+  for (auto& p : sorted(read_only)) plan.steps.push_back({MountStep::Kind::ReadOnly, p});
+  plan.devices = sorted(devices);
+  plan.read_write_exempt = sorted(exempt);
+  return plan;
+}
+
+}  // namespace cgspawn::ns

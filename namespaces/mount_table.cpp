@@ -1,0 +1,117 @@
+#include "namespaces/mount_table.hpp"
+
+#include <fcntl.h>
+#include <libmount/libmount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cerrno>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "common/error.hpp"
+#include "namespaces/paths.hpp"
+
+namespace cgspawn::ns {
+namespace {
+
+constexpr const char* kStep = "read-only remount";
+
+// API filesystems keep their own flags, as with systemd's ProtectSystem=strict.
+constexpr std::array<const char*, 3> kApiFilesystems = {"/proc", "/sys", "/dev"};
+
+struct TableUnref {
+  void operator()(libmnt_table* t) const noexcept { mnt_unref_table(t); }
+};
+struct IterFree {
+  void operator()(libmnt_iter* i) const noexcept { mnt_free_iter(i); }
+};
+using Table = std::unique_ptr<libmnt_table, TableUnref>;
+
+Table parse_mountinfo() {
+  Table table(mnt_new_table());
+  if (!table) throw_system(kStep, "/proc/self/mountinfo", ENOMEM, "mnt_new_table");
+  if (int rc = mnt_table_parse_file(table.get(), "/proc/self/mountinfo"); rc != 0)
+    throw_system(kStep, "/proc/self/mountinfo", rc < 0 ? -rc : EINVAL, "parsing with libmount");
+  return table;
+}
+
+bool skipped(const std::string& target, const std::string& root,
+             const std::vector<std::string>& exempt) {
+  for (const auto& e : exempt)
+    if (is_at_or_below(e, root) && is_at_or_below(target, e)) return true;
+  for (const char* api : kApiFilesystems)
+    if (is_at_or_below(target, api) && !is_at_or_below(root, api)) return true;
+  return false;
+}
+
+// The mount a path currently resolves to; 0 when the path is unreachable
+// (its mount point was itself mounted over or deleted).
+uint64_t reachable_mount_id(const std::string& path) {
+  struct statx stx {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) !=
+      0) {
+    if (errno == ENOENT || errno == ENOTDIR) return 0;
+    throw_system(kStep, path, errno, "statx");
+  }
+  if (!(stx.stx_mask & STATX_MNT_ID)) throw_system(kStep, path, ENOSYS, "statx without mount id");
+  return stx.stx_mnt_id;
+}
+
+// MS_* flags of one mount (per-mount options, not the superblock's).
+unsigned long mount_flags(libmnt_fs* fs, const std::string& target) {
+  unsigned long flags = 0;
+  const char* opts = mnt_fs_get_vfs_options(fs);
+  if (opts && mnt_optstr_get_flags(opts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) != 0)
+    throw_system(kStep, target, EINVAL, std::string("unreadable mount options '") + opts + "'");
+  return flags;
+}
+
+}  // namespace
+
+bool is_mount_point(const std::string& path) {
+  struct statx stx {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, 0, &stx) != 0)
+    throw_system("mount point check", path, errno, "statx");
+  if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+    throw_system("mount point check", path, ENOSYS, "statx cannot tell mount roots (Linux < 5.8)");
+  return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+void remount_read_only_below(const std::string& root, const std::vector<std::string>& exempt) {
+  Table table = parse_mountinfo();
+  std::unique_ptr<libmnt_iter, IterFree> iter(mnt_new_iter(MNT_ITER_FORWARD));
+  if (!iter) throw_system(kStep, root, ENOMEM, "mnt_new_iter");
+
+  std::map<uint64_t, libmnt_fs*> by_id;
+  std::vector<std::string> targets;
+  std::set<std::string> seen;
+  libmnt_fs* fs = nullptr;
+  while (mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) {
+    by_id[static_cast<uint64_t>(mnt_fs_get_id(fs))] = fs;
+    const char* target = mnt_fs_get_target(fs);
+    if (!target || !is_at_or_below(target, root) || skipped(target, root, exempt)) continue;
+    if (seen.insert(target).second) targets.emplace_back(target);
+  }
+
+  // A target can carry several stacked mounts; only the one its path reaches
+  // matters (the others are unreachable), so remount that one with its flags.
+  constexpr unsigned long kKept = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
+                                  MS_RELATIME | MS_STRICTATIME | MS_NOSYMFOLLOW;
+  for (const auto& target : targets) {
+    const uint64_t id = reachable_mount_id(target);
+    auto it = by_id.find(id);
+    if (id == 0 || it == by_id.end()) continue;
+    const char* top_target = mnt_fs_get_target(it->second);
+    if (!top_target || target != top_target) continue;  // path leads into another mount
+    const unsigned long flags = mount_flags(it->second, target);
+    if (flags & MS_RDONLY) continue;
+    if (::mount(nullptr, target.c_str(), nullptr,
+                MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & kKept), nullptr) != 0)
+      throw_system(kStep, target, errno);
+  }
+}
+
+}  // namespace cgspawn::ns

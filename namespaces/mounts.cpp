@@ -1,0 +1,72 @@
+// enter_mount_namespace(): apply a MountPlan in a fresh mount namespace.
+#include "namespaces/mounts.hpp"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "namespaces/mount_table.hpp"
+#include "namespaces/private_devices.hpp"
+
+namespace cgspawn::ns {
+namespace {
+
+// A fresh tmpfs: shared with nobody, gone with the namespace.
+void mount_tmpfs(const char* dir) {
+  if (::mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    throw_system("private /tmp", dir, errno, "mounting a fresh tmpfs");
+}
+
+void mount_private_tmp() {
+  mount_tmpfs("/tmp");
+  struct stat st {};
+  if (::stat("/var/tmp", &st) == 0) mount_tmpfs("/var/tmp");  // optional on minimal hosts
+}
+
+// Its own mount, so the read-only walk can leave it (and its submounts) alone.
+void bind_read_write(const std::string& path) {
+  if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    throw_system("read-write bind", path, errno);
+}
+
+void make_read_only(const std::string& path, const std::vector<std::string>& exempt) {
+  // Not a mount point: bind it onto itself (MS_REC keeps its submounts) so
+  // that only this subtree, not the whole containing mount, turns read-only.
+  if (!is_mount_point(path) &&
+      ::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    throw_system("read-only bind", path, errno);
+  remount_read_only_below(path, exempt);
+}
+
+}  // namespace
+
+void enter_mount_namespace(const MountPlan& plan) {
+  if (::unshare(CLONE_NEWNS) != 0) throw_system("unshare mount namespace", "CLONE_NEWNS", errno);
+  // Slave, not private: host mount events still arrive, nothing goes back.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+    throw_system("make mounts slave", "/", errno);
+
+  for (const auto& step : plan.steps) {
+    switch (step.kind) {
+      case MountStep::Kind::PrivateTmp:
+        mount_private_tmp();
+        break;
+      case MountStep::Kind::PrivateDevices:
+        mount_private_devices(plan.devices);
+        break;
+      case MountStep::Kind::ReadWrite:
+        bind_read_write(step.path);
+        break;
+      case MountStep::Kind::ReadOnly:
+        make_read_only(step.path, plan.read_write_exempt);
+        break;
+    }
+  }
+}
+
+}  // namespace cgspawn::ns

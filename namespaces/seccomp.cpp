@@ -1,0 +1,112 @@
+#include "namespaces/seccomp.hpp"
+
+#include <sched.h>
+#include <seccomp.h>
+
+#include <array>
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace cgspawn::ns {
+namespace {
+
+constexpr const char* kStep = "seccomp";
+
+// Kernel-wide or privilege-adjacent interfaces a notebook server never needs.
+// clang-format off
+constexpr std::array<const char*, 19> kDenied = {
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+    "reboot", "swapon", "swapoff", "keyctl", "add_key", "request_key", "bpf",
+    "perf_event_open", "userfaultfd", "open_by_handle_at", "acct", "iopl", "ioperm",
+    "quotactl"};
+// clang-format on
+
+struct Release {
+  void operator()(void* ctx) const noexcept { seccomp_release(ctx); }
+};
+using Filter = std::unique_ptr<void, Release>;
+
+// One filter per ABI, as systemd does: a syscall missing from one ABI then
+// only skips that ABI, and other ABIs pass through (bad-arch action ALLOW)
+// to their own filter.
+std::vector<uint32_t> filtered_arches() {
+  std::vector<uint32_t> arches = {SCMP_ARCH_NATIVE};
+#if defined(__x86_64__)
+  // Compat entry points (int 0x80, x32) would otherwise bypass the rules.
+  arches.push_back(SCMP_ARCH_X86);
+  arches.push_back(SCMP_ARCH_X32);
+#endif
+  return arches;
+}
+
+Filter new_filter(uint32_t arch) {
+  Filter ctx(seccomp_init(SCMP_ACT_ALLOW));
+  if (!ctx) throw_system(kStep, "seccomp_init", ENOMEM);
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW); rc < 0)
+    throw_system(kStep, "bad-arch action", -rc);
+  // libseccomp would set no_new_privs itself; leave that to the caller, who
+  // may load the filter as root precisely to keep setuid binaries working.
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); rc < 0)
+    throw_system(kStep, "no_new_privs attribute", -rc);
+  if (arch != SCMP_ARCH_NATIVE && arch != seccomp_arch_native()) {
+    if (int rc = seccomp_arch_add(ctx.get(), arch); rc < 0 && rc != -EEXIST)
+      throw_system(kStep, "arch " + std::to_string(arch), -rc, "seccomp_arch_add");
+    if (int rc = seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE); rc < 0)
+      throw_system(kStep, "arch " + std::to_string(arch), -rc, "seccomp_arch_remove");
+  }
+  return ctx;
+}
+
+// Add one rule; a syscall this ABI does not have is skipped, not an error.
+template <typename... Args>
+void add_rule(void* ctx, uint32_t arch, uint32_t action, const char* name, Args... args) {
+  if (seccomp_syscall_resolve_name_arch(arch, name) < 0) return;
+  const int nr = seccomp_syscall_resolve_name(name);  // libseccomp translates per ABI
+  if (nr == __NR_SCMP_ERROR) return;
+  const int rc = seccomp_rule_add_exact(ctx, action, nr, sizeof...(args), args...);
+  if (rc == -EDOM) return;
+  if (rc < 0) throw_system(kStep, name, -rc, "seccomp_rule_add_exact");
+}
+
+void fill_default(void* ctx, uint32_t arch) {
+  for (const char* name : kDenied) add_rule(ctx, arch, SCMP_ACT_ERRNO(EPERM), name);
+  // New user namespaces are the usual way to regain capabilities; clone's
+  // flags are arg0 on x86_64, i386 and x32 (s390 would differ).
+  const scmp_arg_cmp newuser = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
+  add_rule(ctx, arch, SCMP_ACT_ERRNO(EPERM), "unshare", newuser);
+  add_rule(ctx, arch, SCMP_ACT_ERRNO(EPERM), "clone", newuser);
+  // clone3 passes its flags in memory a filter cannot read; ENOSYS makes
+  // glibc fall back to clone, where the check above applies.
+  add_rule(ctx, arch, SCMP_ACT_ERRNO(ENOSYS), "clone3");
+}
+
+}  // namespace
+
+SeccompProfile parse_seccomp_profile(std::string_view text) {
+  if (text == "default") return SeccompProfile::Default;
+  if (text == "none") return SeccompProfile::None;
+  throw_bad_request("seccomp profile",
+                    "unknown --seccomp profile '" + std::string(text) + "': use default or none");
+}
+
+std::span<const char* const> default_denied_syscalls() noexcept {
+  return kDenied;
+}
+
+void load_seccomp(SeccompProfile profile) {
+  if (profile == SeccompProfile::None) return;
+  // Build every filter before loading any, so a build error loads nothing.
+  std::vector<Filter> filters;
+  for (uint32_t arch : filtered_arches()) {
+    filters.push_back(new_filter(arch));
+    fill_default(filters.back().get(), arch == SCMP_ARCH_NATIVE ? seccomp_arch_native() : arch);
+  }
+  for (const auto& f : filters)
+    if (int rc = seccomp_load(f.get()); rc < 0) throw_system(kStep, "seccomp_load", -rc);
+}
+
+}  // namespace cgspawn::ns
