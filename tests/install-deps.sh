@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install, from Debian's archive only, what building and testing need.
+# Quick when everything is already there.
+set -euo pipefail
+packages=(
+  cmake g++ make pkg-config
+  libseccomp-dev libmount-dev libspdlog-dev libcli11-dev libgtest-dev libsystemd-dev
+  nlohmann-json3-dev
+  qemu-system-x86 mmdebstrap e2fsprogs   # the systemd guest
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every test, as a user or CI runs them (as root, on Debian 12):
+#   1. install build/test dependencies from Debian packages,
+#   2. build cgspawn,
+#   3. host tests (ctest: parsers, fake cgroupfs, real cgroup2 sandbox,
+#      namespaces as root),
+#   4. the behavioural suite in a systemd-booted Debian guest under qemu,
+#      where memory/cpu/pids limits really exist.
+# --host-only stops after 3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+host_only=0
+[[ "${1:-}" == "--host-only" ]] && host_only=1
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "tests/run-all.sh: run as root (cgroups, namespaces, the guest image need it)" >&2
+  exit 2
+fi
+tests/install-deps.sh
+echo "== build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
+echo "== host tests"
+(cd build && ctest --output-on-failure)
+if ((host_only)); then exit 0; fi
+echo "== systemd guest tests"
+tests/guest/run.sh --cgspawn build/launcher/cgspawn
