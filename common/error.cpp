@@ -16,7 +16,8 @@ std::string compose(const std::string& step, const std::string& object, int err,
 
 }  // namespace
 
-Error::Error(ErrorKind kind, std::string step, std::string object, int err, std::string detail)
+Error::Error(ErrorKind kind, std::string step, std::string object, int err,
+             const std::string& detail)
     : std::runtime_error(compose(step, object, err, detail)),
       kind_(kind),
       step_(std::move(step)),
@@ -25,11 +26,11 @@ Error::Error(ErrorKind kind, std::string step, std::string object, int err, std:
 }
 
 void throw_system(std::string step, std::string object, int err, std::string detail) {
-  throw Error(ErrorKind::System, std::move(step), std::move(object), err, std::move(detail));
+  throw Error(ErrorKind::System, std::move(step), std::move(object), err, detail);
 }
 
 void throw_bad_request(std::string step, std::string detail) {
-  throw Error(ErrorKind::BadRequest, std::move(step), {}, 0, std::move(detail));
+  throw Error(ErrorKind::BadRequest, std::move(step), {}, 0, detail);
 }
 
 int exit_status(ErrorKind kind) noexcept {

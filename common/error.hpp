@@ -17,7 +17,8 @@ enum class ErrorKind {
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, std::string step, std::string object, int err, std::string detail = {});
+  Error(ErrorKind kind, std::string step, std::string object, int err,
+        const std::string& detail = {});
 
   [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
   [[nodiscard]] const std::string& step() const noexcept { return step_; }

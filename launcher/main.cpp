@@ -10,6 +10,7 @@
 
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
+#include "launcher/check.hpp"
 #include "launcher/commands.hpp"
 #include "launcher/spawn.hpp"
 
@@ -167,6 +168,14 @@ int dispatch(int argc, char** argv) {
   add_root_option(cleanup, root);
   cleanup->add_option("name", name, "Unit name")->type_name("NAME")->required();
 
+  auto* check = app.add_subcommand(
+      "check",
+      "Live check: in a throwaway unit cgroup write and read back each limit, then in a "
+      "child unshare a mount namespace, set no_new_privs, load seccomp; remove it all. "
+      "Exit 0 all works, 1 something cannot work, 2 the check could not run");
+  add_root_option(check, root);
+  check->add_flag("--json", json, "Machine-readable output");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -184,6 +193,7 @@ int dispatch(int argc, char** argv) {
     std::string env = req.env_stdin ? cgspawn::read_env_stream(STDIN_FILENO) : std::string{};
     return cgspawn::spawn(cgspawn::make_spawn_plan(req, env));
   }
+  if (check->parsed()) return cgspawn::run_check(root, json);
   cgspawn::setup_logging(cgspawn::LogTarget::Auto, name);
   cgspawn::cg::Layout layout(cgspawn::cg::resolve_root(root));
   if (init->parsed()) return cgspawn::init_root(layout.root());

@@ -258,3 +258,31 @@ TEST_F(Cli, SliceHoldsItsUnits) {
   EXPECT_EQ(cgspawn({"stop", "in-slice"}).status, 0);
   EXPECT_FALSE(exists(users() + "/students/in-slice"));
 }
+
+// On this host the unified hierarchy has no memory/cpu/pids controllers:
+// check must say so (exit 1), still prove the isolation steps, and leave no
+// probe cgroup behind.
+TEST_F(Cli, CheckReportsMissingControllersAndCleansUp) {
+  auto r = cgspawn({"check"});
+  const bool host_has_controllers = r.out.find("FAIL memory controller") == std::string::npos;
+  if (host_has_controllers) {
+    EXPECT_EQ(r.status, 0) << r.out;
+  } else {
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("FAIL limit memory.max"), std::string::npos) << r.out;
+  }
+  EXPECT_NE(r.out.find("ok   private mount namespace"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok   seccomp filter"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok   no_new_privs"), std::string::npos) << r.out;
+  EXPECT_EQ(unit_count(), 0u) << "the probe cgroup was left behind";
+  auto j = cgspawn({"check", "--json"});
+  EXPECT_EQ(j.status, r.status);
+  EXPECT_NE(j.out.find("\"checks\""), std::string::npos) << j.out;
+}
+
+TEST_F(Cli, CheckBeforeInitSaysRunInit) {
+  CgroupSandbox bare;  // not initialised
+  auto r = cgspawn::testing::run({CGSPAWN_BINARY, "check", "--cgroup-root", bare.path()});
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("cgspawn init"), std::string::npos) << r.out;
+}
