@@ -6,6 +6,7 @@ packages=(
   cmake g++ make pkg-config
   libseccomp-dev libmount-dev libspdlog-dev libcli11-dev libgtest-dev libsystemd-dev
   nlohmann-json3-dev
+  jupyterhub python3-pytest python3-pytest-asyncio python3-pip python3-setuptools python3-wheel
   qemu-system-x86 mmdebstrap e2fsprogs   # the systemd guest
 )
 missing=()

@@ -1,0 +1,607 @@
+"""CgroupSpawner: a JupyterHub spawner that runs each single-user server in
+its own cgroup v2 leaf through the ``cgspawn`` launcher.
+
+It takes every option of SystemdSpawner with the same name, type, default and
+meaning (except ``disable_user_sudo``, True by default here), so switching is
+``c.JupyterHub.spawner_class = "cgroup"``. See spawner/README.md.
+"""
+
+import json
+import os
+import pwd
+import shutil
+
+from jupyterhub.spawner import Spawner
+from jupyterhub.traitlets import ByteSpecification
+from jupyterhub.utils import random_port
+from traitlets import Bool, CaselessStrEnum, Dict, Float, Integer, List, Unicode, default
+
+from .launcher import (
+    LauncherError,
+    OutputForwarder,
+    encode_env_records,
+    run_launcher,
+    run_spawn,
+)
+from .properties import PropertyError, translate_properties
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_LAUNCHER = "/usr/sbin/cgspawn"
+
+
+class CgroupSpawnerConfigError(ValueError):
+    """A configuration cgspawn cannot carry out; raised by start()."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.jupyterhub_message = message
+
+
+def _format_cpus(value):
+    """1.5 -> '1.5', 2.0 -> '2', 0.25 -> '0.25' (fixed notation for cgspawn)."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+class CgroupSpawner(Spawner):
+    # ---- SystemdSpawner's options: same names, types, defaults, meaning ----
+
+    user_workingdir = Unicode(
+        None,
+        allow_none=True,
+        help="""
+        Path to start each notebook user on.
+
+        {USERNAME} and {USERID} are expanded.
+
+        Defaults to the home directory of the user (cgspawn's default, or /
+        when the home directory does not exist). Maps to `cgspawn --workdir`.
+        """,
+    ).tag(config=True)
+
+    username_template = Unicode(
+        "{USERNAME}",
+        help="""
+        Template for unix username each user should be spawned as.
+
+        {USERNAME} and {USERID} are expanded.
+
+        This user should already exist in the system. Maps to `cgspawn --user`.
+        """,
+    ).tag(config=True)
+
+    default_shell = Unicode(
+        os.environ.get("SHELL", "/bin/bash"),
+        help="Default shell for users on the notebook terminal ($SHELL of the server).",
+    ).tag(config=True)
+
+    extra_paths = List(
+        [],
+        help="""
+        Extra paths to prepend to the $PATH environment variable.
+
+        {USERNAME} and {USERID} are expanded.
+        """,
+    ).tag(config=True)
+
+    unit_name_template = Unicode(
+        "jupyter-{USERNAME}-singleuser",
+        help="""
+        Template for the unit name: the server's cgroup D/users/[SLICE/]NAME
+        and its journal tag.
+
+        {USERNAME}, {USERID} and {SERVERNAME} are expanded. A named server
+        gets "-{servername}" appended unless the template uses {SERVERNAME},
+        so a user's servers never share a cgroup.
+        """,
+    ).tag(config=True)
+
+    isolate_tmp = Bool(
+        False,
+        help="""
+        Give each notebook user their own /tmp (and /var/tmp), isolated from the
+        system & each other. Maps to `cgspawn --private-tmp`.
+        """,
+    ).tag(config=True)
+
+    isolate_devices = Bool(
+        False,
+        help="""
+        Give each notebook user their own /dev, with a very limited set of
+        devices. Maps to `cgspawn --private-devices`.
+        """,
+    ).tag(config=True)
+
+    disable_user_sudo = Bool(
+        True,
+        help="""
+        Disallow becoming root (or any other user) via sudo or other setuid
+        means from inside the notebook (no_new_privs).
+
+        True by default (SystemdSpawner's default is False). Set to False to
+        pass `cgspawn --allow-new-privileges`.
+        """,
+    ).tag(config=True)
+
+    readonly_paths = List(
+        None,
+        allow_none=True,
+        help="""
+        List of paths that should be marked readonly from the user notebook.
+
+        Subpaths may be made writeable by setting readwrite_paths.
+        {USERNAME} and {USERID} are expanded. Each maps to `cgspawn --read-only`.
+        """,
+    ).tag(config=True)
+
+    readwrite_paths = List(
+        None,
+        allow_none=True,
+        help="""
+        List of paths that should be marked read-write from the user notebook.
+
+        Used to make a subpath of a readonly path writeable.
+        {USERNAME} and {USERID} are expanded. Each maps to `cgspawn --read-write`.
+        """,
+    ).tag(config=True)
+
+    unit_extra_properties = Dict(
+        {},
+        help="""
+        Extra properties of each server's cgroup.
+
+        Keys are cgroup v2 interface files (e.g. "io.weight", "memory.high"),
+        written as they are (`cgspawn --property FILE=VALUE`), or systemd
+        resource-control property names that have a direct cgroup equivalent
+        (MemoryMin, MemoryLow, MemoryHigh, MemoryMax, MemoryLimit,
+        MemorySwapMax, MemoryZSwapMax, TasksMax, CPUWeight, CPUQuota,
+        IOWeight, AllowedCPUs, AllowedMemoryNodes), translated with systemd's
+        value syntax. *Accounting switches are accepted and ignored. Any other
+        systemd property makes start() fail with an error naming it.
+        """,
+    ).tag(config=True)
+
+    dynamic_users = Bool(
+        False,
+        help="""
+        Allocate system users dynamically for each user (systemd's DynamicUser=).
+
+        Not supported yet by cgspawn: setting it True makes start() fail with
+        a clear error.
+        """,
+    ).tag(config=True)
+
+    slice = Unicode(
+        None,
+        allow_none=True,
+        help="""
+        Run every server in this slice: D/users/SLICE/NAME, whose cgroup can
+        carry aggregate limits for all of them. Maps to `cgspawn --slice`.
+        """,
+    ).tag(config=True)
+
+    # ---- beyond SystemdSpawner ----
+
+    tasks_limit = Integer(
+        None,
+        allow_none=True,
+        help="Maximum number of processes and threads of a server (pids.max; `cgspawn --tasks-max`).",
+    ).tag(config=True)
+
+    mem_swap_limit = ByteSpecification(
+        None,
+        help="""
+        Maximum swap a server may use (memory.swap.max; `cgspawn --memory-swap-max`).
+        Bytes or a number with K, M, G, T (x1024); 0 forbids swap.
+        """,
+    ).tag(config=True)
+
+    devices = List(
+        Unicode(),
+        [],
+        help="""
+        Device nodes to expose in the private /dev (`cgspawn --device` each).
+        Needs isolate_devices = True.
+        """,
+    ).tag(config=True)
+
+    seccomp_profile = CaselessStrEnum(
+        ["default", "none"],
+        "default",
+        help="""
+        Syscall filter of the server: "default" (deny kexec, kernel modules,
+        reboot, swap, keyrings, bpf, perf, user namespaces, ...) or "none".
+        Maps to `cgspawn --seccomp`.
+        """,
+    ).tag(config=True)
+
+    launcher_path = Unicode(
+        help="""
+        Path of the cgspawn launcher. Default: /usr/sbin/cgspawn if it exists,
+        else cgspawn found on the hub's $PATH, else /usr/sbin/cgspawn.
+        """,
+    ).tag(config=True)
+
+    @default("launcher_path")
+    def _default_launcher_path(self):
+        if os.path.exists(DEFAULT_LAUNCHER):
+            return DEFAULT_LAUNCHER
+        return shutil.which("cgspawn") or DEFAULT_LAUNCHER
+
+    sudo = Bool(
+        False,
+        help="""
+        Run the launcher through `sudo -n`, so the hub itself needs no root
+        (see examples/sudoers in the spawner's source).
+        """,
+    ).tag(config=True)
+
+    cgroup_root = Unicode(
+        None,
+        allow_none=True,
+        help="""
+        The delegated cgroup directory D (`cgspawn --cgroup-root`). Default:
+        cgspawn finds it from its own cgroup (the hub's, minus a trailing /hub).
+        """,
+    ).tag(config=True)
+
+    log_target = CaselessStrEnum(
+        ["auto", "journal", "stderr"],
+        "auto",
+        help="""
+        Where the server's stdout/stderr go (`cgspawn --log-target`, passed
+        when not "auto"): "journal" - a journald stream tagged with the unit
+        name (`journalctl -t jupyter-NAME-singleuser`); "stderr" - back to the
+        hub, which logs each line; "auto" - journal when journald runs.
+        """,
+    ).tag(config=True)
+
+    stop_timeout = Float(
+        10,
+        help="""
+        Seconds stop() lets a server exit after SIGTERM before killing the
+        whole cgroup (`cgspawn stop --timeout`). stop(now=True) uses 0.
+        """,
+    ).tag(config=True)
+
+    # ---- lifecycle ----
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unit_name = self._default_unit_name()
+        self.cgroup_path = None
+        self.pid = 0
+        # True once start() ran or load_state() found a unit: poll() asks
+        # cgspawn only then (an untouched spawner is "not running", 0).
+        self._unit_known = False
+        self._starting = False
+        self._random_port = None
+        self._last_oom_kill = 0
+        self._output = None
+        self.log.debug("user:%s initialized spawner with unit %s", self._log_name, self.unit_name)
+
+    def _expand_user_vars(self, string):
+        """Expand {USERNAME}, {USERID} and {SERVERNAME}.
+
+        Only these placeholders are replaced; any other braces are left as
+        they are (so JSON in args survives).
+        """
+        return (
+            string.replace("{USERNAME}", self.user.name)
+            .replace("{USERID}", str(self.user.id))
+            .replace("{SERVERNAME}", self.name or "")
+        )
+
+    def _default_unit_name(self):
+        name = self._expand_user_vars(self.unit_name_template)
+        if self.name and "{SERVERNAME}" not in self.unit_name_template:
+            name = f"{name}-{self.name}"
+        return name
+
+    def get_state(self):
+        state = super().get_state()
+        state["unit_name"] = self.unit_name
+        if self.cgroup_path:
+            state["cgroup_path"] = self.cgroup_path
+        if self.pid:
+            state["pid"] = self.pid
+        return state
+
+    def load_state(self, state):
+        super().load_state(state)
+        if "unit_name" in state:
+            self.unit_name = state["unit_name"]
+            self._unit_known = True
+        self.cgroup_path = state.get("cgroup_path")
+        self.pid = state.get("pid", 0)
+
+    def clear_state(self):
+        """Forget the server that stopped; the unit name is kept (as in
+        SystemdSpawner, so a changed template never loses a server)."""
+        super().clear_state()
+        self.cgroup_path = None
+        self.pid = 0
+        self._unit_known = False
+        self._last_oom_kill = 0
+
+    # ---- building the request ----
+
+    def _launcher_prefix(self):
+        prefix = ["sudo", "-n"] if self.sudo else []
+        return prefix + [self.launcher_path]
+
+    def _root_args(self):
+        return ["--cgroup-root", self.cgroup_root] if self.cgroup_root else []
+
+    def _unix_user(self):
+        name = self._expand_user_vars(self.username_template)
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            raise CgroupSpawnerConfigError(
+                f"No Unix user named {name!r} for JupyterHub user {self.user.name!r}"
+                f" (username_template = {self.username_template!r})"
+            ) from None
+
+    def _typed_limit_args(self):
+        """(argv, {cgroup file: option name}) for the typed limit options."""
+        args, files = [], {}
+        if self.mem_limit is not None:
+            args += ["--memory-max", str(self.mem_limit)]
+            files["memory.max"] = "mem_limit"
+        if self.mem_guarantee is not None:
+            args += ["--memory-low", str(self.mem_guarantee)]
+            files["memory.low"] = "mem_guarantee"
+        if self.mem_swap_limit is not None:
+            args += ["--memory-swap-max", str(self.mem_swap_limit)]
+            files["memory.swap.max"] = "mem_swap_limit"
+        if self.cpu_limit is not None:
+            args += ["--cpu-max", _format_cpus(self.cpu_limit)]
+            files["cpu.max"] = "cpu_limit"
+        if self.cpu_guarantee is not None:
+            args += ["--cpu-weight", str(self.cpu_weight_for(self.cpu_guarantee))]
+            files["cpu.weight"] = "cpu_guarantee"
+        if self.tasks_limit is not None:
+            args += ["--tasks-max", str(self.tasks_limit)]
+            files["pids.max"] = "tasks_limit"
+        return args, files
+
+    @staticmethod
+    def cpu_weight_for(cpu_guarantee):
+        """cpu_guarantee (CPUs) -> cpu.weight: round(100 x CPUs), 1..10000.
+
+        cpu.weight is a share, not a reservation: 100 is the default weight
+        of every cgroup, so a server guaranteed 2 CPUs gets twice the CPU
+        time of a default sibling when the CPUs are contended.
+        """
+        return max(1, min(10000, round(100 * cpu_guarantee)))
+
+    def build_env(self, pw):
+        """The server's environment: get_env() plus PATH, HOME, USER, SHELL.
+
+        Values set in c.Spawner.environment win over the computed ones.
+        """
+        env = self.get_env()
+        configured = set(self.environment)
+        base_path = env.get("PATH") or DEFAULT_PATH
+        if self.extra_paths:
+            extra = [self._expand_user_vars(p) for p in self.extra_paths]
+            env["PATH"] = ":".join(extra + [base_path])
+        elif "PATH" not in configured:
+            env["PATH"] = base_path
+        if "HOME" not in configured:
+            env["HOME"] = pw.pw_dir
+        if "USER" not in configured:
+            env["USER"] = pw.pw_name
+        if "SHELL" not in configured:
+            env["SHELL"] = self.default_shell
+        # MEM_LIMIT/CPU_LIMIT (and the guarantees) come from get_env() exactly
+        # as JupyterHub exports them.
+        return env
+
+    def build_spawn_argv(self, pw):
+        """The full `cgspawn spawn ...` argv (without secrets: those go on stdin)."""
+        if self.dynamic_users:
+            raise CgroupSpawnerConfigError(
+                "dynamic_users = True is not supported by CgroupSpawner yet (cgspawn has no"
+                " --dynamic-user): create the Unix users, or set dynamic_users = False"
+            )
+        if self.devices and not self.isolate_devices:
+            raise CgroupSpawnerConfigError(
+                "c.CgroupSpawner.devices needs c.CgroupSpawner.isolate_devices = True"
+                " (devices are added to the private /dev)"
+            )
+        limit_args, typed_files = self._typed_limit_args()
+        try:
+            props = translate_properties(self.unit_extra_properties, typed_files)
+        except PropertyError as e:
+            raise CgroupSpawnerConfigError(str(e)) from None
+
+        argv = self._launcher_prefix() + ["spawn"] + self._root_args()
+        argv += ["--unit", self.unit_name, "--user", pw.pw_name]
+        if self.slice:
+            argv += ["--slice", self.slice]
+        argv += ["--env-stdin", "--setenv-defaults"]
+        argv += limit_args
+        for cgroup_file, value in props:
+            argv += ["--property", f"{cgroup_file}={value}"]
+        if self.isolate_tmp:
+            argv.append("--private-tmp")
+        if self.isolate_devices:
+            argv.append("--private-devices")
+        for device in self.devices:
+            argv += ["--device", device]
+        for path in self.readonly_paths or []:
+            argv += ["--read-only", self._expand_user_vars(path)]
+        for path in self.readwrite_paths or []:
+            argv += ["--read-write", self._expand_user_vars(path)]
+        argv += ["--seccomp", self.seccomp_profile.lower()]
+        if not self.disable_user_sudo:
+            argv.append("--allow-new-privileges")
+        if self.user_workingdir is not None:
+            argv += ["--workdir", self._expand_user_vars(self.user_workingdir)]
+        if self.log_target.lower() != "auto":
+            argv += ["--log-target", self.log_target.lower()]
+        argv.append("--")
+        argv += [self._expand_user_vars(c) for c in self.cmd]
+        argv += [self._expand_user_vars(a) for a in self.get_args()]
+        return argv
+
+    def _choose_port(self):
+        """A configured port is kept; otherwise a fresh random port per start
+        (as SystemdSpawner does)."""
+        if self.port == 0 or self.port == self._random_port:
+            self._random_port = self.port = random_port()
+        return self.port
+
+    # ---- the Spawner API ----
+
+    async def _status(self):
+        """`cgspawn status UNIT --json` -> dict (exit 0 running, 3 not)."""
+        argv = self._launcher_prefix() + ["status"] + self._root_args() + [self.unit_name, "--json"]
+        _, out, _ = await run_launcher(argv, what="cgspawn status", ok_codes=(0, 3))
+        try:
+            status = json.loads(out)
+        except ValueError:
+            raise LauncherError(
+                f"cgspawn status {self.unit_name}: output is not JSON: {out[:200]!r}"
+            ) from None
+        if not isinstance(status, dict) or "state" not in status:
+            raise LauncherError(f"cgspawn status {self.unit_name}: no state in {out[:200]!r}")
+        return status
+
+    async def _stop_unit(self, timeout):
+        argv = (
+            self._launcher_prefix()
+            + ["stop"]
+            + self._root_args()
+            + [self.unit_name, "--timeout", _format_cpus(timeout)]
+        )
+        await run_launcher(argv, what="cgspawn stop")
+
+    async def start(self):
+        self._starting = True
+        try:
+            return await self._start()
+        finally:
+            self._starting = False
+
+    async def _start(self):
+        # self.unit_name: from the template, or the one load_state() restored
+        # (as in SystemdSpawner: a changed template never loses a server).
+        pw = self._unix_user()
+        port = self._choose_port()
+        self.log.debug("user:%s using port %s for unit %s", self._log_name, port, self.unit_name)
+        # Everything that can be refused is checked before anything runs.
+        argv = self.build_spawn_argv(pw)
+        env = self.build_env(pw)
+        try:
+            records = encode_env_records(env)
+        except ValueError as e:
+            raise CgroupSpawnerConfigError(f"cannot pass the server's environment: {e}") from None
+
+        # A unit of this name still running is a server the hub lost track of
+        # (a remnant of an earlier install or a lost state): SystemdSpawner
+        # stops it and starts ours in its place, and so do we.
+        status = await self._status()
+        if status["state"] == "running":
+            self.log.warning(
+                "user:%s unit %s is already running but unknown to JupyterHub: stopping it",
+                self._log_name,
+                self.unit_name,
+            )
+            await self._stop_unit(self.stop_timeout)
+
+        self.log.info("user:%s spawning %s", self._log_name, " ".join(argv))
+        self._close_output()
+        out, err, open_fds = await run_spawn(argv, stdin=records)
+        self.pid = 0
+        server_lines = []
+        for line in out.splitlines():
+            if not self.pid and line.strip().isdigit():
+                self.pid = int(line.strip())
+            elif line.strip():
+                server_lines.append(line)
+        for line in err.splitlines():
+            if line.startswith("cgspawn: info:"):
+                self.log.info("user:%s %s", self._log_name, line)
+            elif line.startswith("cgspawn:"):
+                self.log.warning("user:%s %s", self._log_name, line)
+            elif line.strip():
+                server_lines.append(line)
+        for line in server_lines:
+            self._log_server_line(line)
+        if open_fds:
+            self._output = OutputForwarder(open_fds, self._log_server_line)
+        self._unit_known = True
+        self._last_oom_kill = 0
+        try:
+            self.cgroup_path = (await self._status()).get("path") or None
+        except LauncherError as e:
+            self.log.warning("user:%s cannot read the cgroup of %s: %s", self._log_name, self.unit_name, e)
+        return (self.ip or "127.0.0.1", self.port)
+
+    def _log_server_line(self, line):
+        self.log.info("[%s] %s", self.unit_name, line)
+
+    def _close_output(self):
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+
+    def _log_oom(self, status, what):
+        self.log.warning(
+            "user:%s unit %s: %s: oom_kill=%s memory_max=%s memory_peak=%s memory_current=%s",
+            self._log_name,
+            self.unit_name,
+            what,
+            status.get("oom_kill"),
+            status.get("memory_max"),
+            status.get("memory_peak"),
+            status.get("memory_current"),
+        )
+
+    async def poll(self):
+        """None while the unit's cgroup has processes; else an exit status.
+
+        cgspawn knows the cgroup, not the server's exit code, so:
+        0 - the unit exited without OOM kills, or is absent (unknown status,
+            as JupyterHub's Spawner.poll documents);
+        1 - the unit exited after the kernel's OOM killer killed a process in
+            it (logged as a warning with the unit's memory figures).
+        An OOM kill while the server keeps running is logged too.
+        An exited unit's empty cgroup is removed (`cgspawn cleanup`).
+        """
+        if self._starting:
+            return None
+        if not self._unit_known:
+            return 0
+        status = await self._status()
+        state = status["state"]
+        oom = int(status.get("oom_kill") or 0)
+        if state == "running":
+            if oom > self._last_oom_kill:
+                self._log_oom(status, "the OOM killer killed a process; the server still runs")
+            self._last_oom_kill = oom
+            return None
+        exit_status = 0
+        if state == "exited":
+            if oom > 0:
+                self._log_oom(status, "the server exited after OOM kills")
+                exit_status = 1
+            argv = self._launcher_prefix() + ["cleanup"] + self._root_args() + [self.unit_name]
+            try:
+                await run_launcher(argv, what="cgspawn cleanup")
+            except LauncherError as e:
+                self.log.warning("user:%s %s", self._log_name, e)
+        self._unit_known = False
+        self._close_output()
+        return exit_status
+
+    async def stop(self, now=False):
+        """`cgspawn stop UNIT --timeout T`: SIGTERM, wait T s, then kill the
+        whole cgroup and remove it. T is stop_timeout, or 0 when now=True."""
+        timeout = 0 if now else self.stop_timeout
+        await self._stop_unit(timeout)
+        self._unit_known = False
+        self._close_output()

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# CgroupSpawner's tests (pytest, no root needed). Exits non-zero on failure.
+# Needs Debian's jupyterhub, python3-pytest, python3-pytest-asyncio (and
+# python3-pip, python3-setuptools, python3-wheel for the install test).
+# Extra arguments go to pytest, e.g. tests/spawner/run.sh -k poll -v
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+src="$(cd "$here/../../spawner" && pwd)"
+export PYTHONPATH="$src${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONDONTWRITEBYTECODE=1
+# Debian's jupyterhub lives in /usr/bin/python3's dist-packages, not in
+# whatever python3 comes first on PATH.
+exec /usr/bin/python3 -m pytest -q "$here" "$@"

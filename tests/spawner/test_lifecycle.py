@@ -1,0 +1,390 @@
+"""start/poll/stop, state, errors and the sudo mode against a fake cgspawn."""
+
+import logging
+
+import pytest
+from conftest import status_json
+
+from cgroupspawner import CgroupSpawner, LauncherError
+
+UNIT = "jupyter-alice-singleuser"
+CGROUP = f"/sys/fs/cgroup/system.slice/jupyterhub.service/users/{UNIT}"
+
+
+def argvs(launcher):
+    return [c["argv"][1:] for c in launcher.calls()]
+
+
+# ---- start ----
+
+
+async def test_start_sequence_and_result(make_spawner, launcher):
+    launcher.behave(status=[status_json("absent"), status_json("running")])
+    spawner = make_spawner()
+    ip, port = await spawner.start()
+    assert (ip, port) == ("127.0.0.1", spawner.port)
+    assert 0 < port < 65536
+    calls = argvs(launcher)
+    assert calls[0] == ["status", UNIT, "--json"]
+    assert calls[1][0] == "spawn"
+    assert calls[2] == ["status", UNIT, "--json"]
+    assert len(calls) == 3
+    assert spawner.pid == 4242
+    assert spawner.cgroup_path == CGROUP
+
+
+async def test_start_uses_ip_and_fresh_port(make_spawner, launcher):
+    spawner = make_spawner(ip="10.0.0.5")
+    ip, port1 = await spawner.start()
+    assert ip == "10.0.0.5"
+    await spawner.stop()
+    _, port2 = await spawner.start()
+    # a random port is chosen again for each start (it may repeat by chance)
+    assert isinstance(port2, int) and port2 > 0
+
+
+async def test_configured_port_kept(make_spawner, launcher):
+    spawner = make_spawner(port=18888)
+    assert (await spawner.start())[1] == 18888
+    assert launcher.spawn_env()["JUPYTERHUB_SERVICE_URL"].endswith(":18888/")
+
+
+async def test_start_stops_a_lost_running_unit(make_spawner, launcher, caplog):
+    launcher.behave(status=[status_json("running"), status_json("running")])
+    spawner = make_spawner(stop_timeout=3)
+    with caplog.at_level(logging.WARNING):
+        await spawner.start()
+    calls = argvs(launcher)
+    assert [c[0] for c in calls] == ["status", "stop", "spawn", "status"]
+    assert calls[1] == ["stop", UNIT, "--timeout", "3"]
+    assert "already running but unknown to JupyterHub" in caplog.text
+
+
+# ---- errors ----
+
+
+async def test_spawn_failure_carries_cgspawn_message(make_spawner, launcher):
+    message = (
+        "cgspawn: error: check user: user 'alice' has uid 0: refusing to run a server as root"
+        " (pass --allow-root)"
+    )
+    launcher.behave(
+        spawn={"rc": 2, "stderr": "cgspawn: warning: io controller not enabled\n" + message + "\n"}
+    )
+    spawner = make_spawner()
+    with pytest.raises(LauncherError) as info:
+        await spawner.start()
+    err = info.value
+    assert message in str(err)
+    assert "warning" not in str(err)
+    assert "exit status 2" in str(err)
+    # JupyterHub shows this on the spawn page: "Spawn failed: <jupyterhub_message>"
+    assert err.jupyterhub_message == str(err)
+    assert err.returncode == 2
+    assert "io controller" in err.stderr
+    # and the hub does not think it runs
+    assert await spawner.poll() == 0
+
+
+async def test_spawn_failure_without_error_prefix(make_spawner, launcher):
+    launcher.behave(spawn={"rc": 1, "stderr": "sudo: a password is required\n"})
+    spawner = make_spawner()
+    with pytest.raises(LauncherError, match="sudo: a password is required.*exit status 1"):
+        await spawner.start()
+
+
+async def test_exec_failure_statuses(make_spawner, launcher):
+    launcher.behave(
+        spawn={"rc": 127, "stderr": "cgspawn: error: exec jupyterhub-singleuser: not found in PATH\n"}
+    )
+    with pytest.raises(LauncherError, match="not found in PATH.*exit status 127"):
+        await make_spawner().start()
+
+
+async def test_missing_launcher(make_spawner, tmp_path):
+    spawner = make_spawner(launcher_path=str(tmp_path / "nope" / "cgspawn"))
+    with pytest.raises(LauncherError, match="cannot run .*nope/cgspawn"):
+        await spawner.start()
+
+
+async def test_status_error_raises(make_spawner, launcher):
+    spawner = make_spawner()
+    await spawner.start()
+    launcher.behave(status={"rc": 2, "stderr": "cgspawn: error: resolve cgroup root: refusing\n"})
+    with pytest.raises(LauncherError, match="resolve cgroup root"):
+        await spawner.poll()
+
+
+async def test_status_garbage_raises(make_spawner, launcher):
+    spawner = make_spawner()
+    await spawner.start()
+    launcher.behave(status={"rc": 0, "stdout": "running\n"})
+    with pytest.raises(LauncherError, match="not JSON"):
+        await spawner.poll()
+
+
+async def test_stop_failure_raises(make_spawner, launcher):
+    spawner = make_spawner()
+    await spawner.start()
+    launcher.behave(stop={"rc": 1, "stderr": "cgspawn: error: kill unit: Permission denied\n"})
+    with pytest.raises(LauncherError, match="Permission denied"):
+        await spawner.stop()
+
+
+# ---- poll ----
+
+
+async def test_poll_before_anything_is_zero_without_asking(make_spawner, launcher):
+    assert await make_spawner().poll() == 0
+    assert launcher.calls() == []
+
+
+async def test_poll_running(make_spawner, launcher):
+    spawner = make_spawner()
+    await spawner.start()
+    launcher.behave(status=status_json("running"))
+    assert await spawner.poll() is None
+    assert argvs(launcher)[-1] == ["status", UNIT, "--json"]
+    assert launcher.calls_of("cleanup") == []
+
+
+async def test_poll_exited_cleans_up(make_spawner, launcher):
+    spawner = make_spawner()
+    await spawner.start()
+    launcher.behave(status=status_json("exited"))
+    assert await spawner.poll() == 0
+    assert argvs(launcher)[-2:] == [["status", UNIT, "--json"], ["cleanup", UNIT]]
+    # noticed once: the next poll does not ask again
+    n = len(launcher.calls())
+    assert await spawner.poll() == 0
+    assert len(launcher.calls()) == n
+
+
+async def test_poll_absent(make_spawner, launcher):
+    spawner = make_spawner()
+    await spawner.start()
+    launcher.behave(status=status_json("absent"))
+    assert await spawner.poll() == 0
+    assert launcher.calls_of("cleanup") == []
+
+
+async def test_poll_exited_after_oom(make_spawner, launcher, caplog):
+    spawner = make_spawner()
+    await spawner.start()
+    launcher.behave(
+        status=status_json("exited", oom_kill=3, memory_max=1073741824, memory_peak=1073741824)
+    )
+    with caplog.at_level(logging.WARNING):
+        assert await spawner.poll() == 1
+    assert "exited after OOM kills" in caplog.text
+    assert "oom_kill=3" in caplog.text
+    assert "memory_max=1073741824" in caplog.text
+    assert "memory_peak=1073741824" in caplog.text
+    assert argvs(launcher)[-1] == ["cleanup", UNIT]
+
+
+async def test_poll_running_oom_logged_once(make_spawner, launcher, caplog):
+    spawner = make_spawner()
+    await spawner.start()
+    launcher.behave(
+        status=[
+            status_json("running", oom_kill=1, memory_max=512, memory_peak=512),
+            status_json("running", oom_kill=1, memory_max=512, memory_peak=512),
+            status_json("running", oom_kill=2, memory_max=512, memory_peak=512),
+        ]
+    )
+    with caplog.at_level(logging.WARNING):
+        assert await spawner.poll() is None
+        assert caplog.text.count("the OOM killer killed a process") == 1
+        assert await spawner.poll() is None
+        assert caplog.text.count("the OOM killer killed a process") == 1
+        assert await spawner.poll() is None
+        assert caplog.text.count("the OOM killer killed a process") == 2
+    assert "oom_kill=2 memory_max=512 memory_peak=512" in caplog.text
+
+
+# ---- stop ----
+
+
+@pytest.mark.parametrize(
+    "traits, now, timeout",
+    [({}, False, "10"), ({}, True, "0"), ({"stop_timeout": 2.5}, False, "2.5"), ({"stop_timeout": 30}, True, "0")],
+)
+async def test_stop(make_spawner, launcher, traits, now, timeout):
+    spawner = make_spawner(**traits)
+    await spawner.start()
+    await spawner.stop(now=now)
+    assert argvs(launcher)[-1] == ["stop", UNIT, "--timeout", timeout]
+    # stopped: poll does not report it running
+    assert await spawner.poll() == 0
+
+
+# ---- state ----
+
+
+async def test_state_round_trip(make_spawner, launcher):
+    launcher.behave(status=[status_json("absent"), status_json("running")])
+    spawner = make_spawner(server_name="gpu")
+    await spawner.start()
+    state = spawner.get_state()
+    assert state == {
+        "unit_name": f"{UNIT}-gpu",
+        "cgroup_path": f"/sys/fs/cgroup/system.slice/jupyterhub.service/users/{UNIT}",
+        "pid": 4242,
+    }
+
+    # a hub restart (cleanup_servers = False), with the template changed meanwhile
+    restarted = make_spawner(server_name="gpu", unit_name_template="new-{USERNAME}")
+    assert restarted.unit_name == "new-alice-gpu"
+    restarted.load_state(state)
+    assert restarted.unit_name == f"{UNIT}-gpu"
+    assert restarted.cgroup_path == state["cgroup_path"]
+    assert restarted.pid == 4242
+    launcher.behave(status=status_json("running", unit=f"{UNIT}-gpu"))
+    assert await restarted.poll() is None
+    assert argvs(launcher)[-1] == ["status", f"{UNIT}-gpu", "--json"]
+    assert restarted.get_state() == state
+
+    await restarted.stop()
+    assert argvs(launcher)[-1][:2] == ["stop", f"{UNIT}-gpu"]
+    restarted.clear_state()
+    # the unit name is kept, the server's figures are not
+    assert restarted.get_state() == {"unit_name": f"{UNIT}-gpu"}
+    assert await restarted.poll() == 0
+
+
+def test_load_empty_state(make_spawner):
+    spawner = make_spawner()
+    spawner.load_state({})
+    assert spawner.unit_name == UNIT
+    assert spawner.get_state() == {"unit_name": UNIT}
+
+
+async def test_poll_during_start_is_running(make_spawner, launcher):
+    import asyncio
+
+    spawner = make_spawner()
+    launcher.behave(spawn={"rc": 0, "stdout": "1\n"})
+    task = asyncio.ensure_future(spawner.start())
+    await asyncio.sleep(0)
+    assert await spawner.poll() is None
+    await task
+
+
+# ---- sudo ----
+
+
+async def test_sudo_prefixes_every_call(make_spawner, launcher, fake_sudo):
+    spawner = make_spawner(sudo=True)
+    await spawner.start()
+    await spawner.poll()
+    await spawner.stop()
+    sudo_calls = fake_sudo()
+    launcher_calls = launcher.calls()
+    assert len(sudo_calls) == len(launcher_calls) >= 4
+    for sudo_argv, call in zip(sudo_calls, launcher_calls):
+        assert sudo_argv == ["-n", *call["argv"]]
+        assert call["argv"][0] == str(launcher.path)
+    # the environment still arrives on the launcher's stdin through sudo
+    assert spawner.api_token.encode() in launcher.spawn_call()["stdin"]
+    spawn_sudo = [a for a in sudo_calls if a[2] == "spawn"][0]
+    assert spawner.api_token not in " ".join(spawn_sudo)
+
+
+def test_sudo_argv(make_spawner, launcher):
+    spawner = make_spawner(sudo=True)
+    import pwd as _pwd
+
+    pw = _pwd.struct_passwd(("alice", "x", 1001, 1001, "", "/home/alice", "/bin/sh"))
+    argv = spawner.build_spawn_argv(pw)
+    assert argv[:4] == ["sudo", "-n", str(launcher.path), "spawn"]
+    assert make_spawner().build_spawn_argv(pw)[:2] == [str(launcher.path), "spawn"]
+
+
+# ---- launcher_path default ----
+
+
+def test_launcher_path_default(db, monkeypatch, tmp_path):
+    import cgroupspawner.spawner as mod
+
+    from conftest import orm, User, Hub
+
+    orm_user = orm.User.find(db, "alice") or orm.User(name="alice")
+    db.add(orm_user)
+    db.commit()
+    user = User(orm_user, {})
+
+    def fresh():
+        return user._new_spawner("", spawner_class=CgroupSpawner, hub=Hub())
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "cgspawn").write_text("#!/bin/sh\n")
+    (bindir / "cgspawn").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bindir))
+    real_exists = mod.os.path.exists
+
+    monkeypatch.setattr(mod.os.path, "exists", lambda p: False if p == "/usr/sbin/cgspawn" else real_exists(p))
+    assert fresh().launcher_path == str(bindir / "cgspawn")
+    monkeypatch.setattr(mod.os.path, "exists", lambda p: True if p == "/usr/sbin/cgspawn" else real_exists(p))
+    assert fresh().launcher_path == "/usr/sbin/cgspawn"
+    monkeypatch.setattr(mod.os.path, "exists", lambda p: False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert fresh().launcher_path == "/usr/sbin/cgspawn"
+
+
+# ---- the server's output when it inherits cgspawn's stdout/stderr ----
+
+
+async def test_start_does_not_wait_for_inherited_pipes(make_spawner, launcher, caplog):
+    import asyncio
+    import time
+
+    launcher.behave(
+        spawn={
+            "rc": 0,
+            "stdout": "4242\n",
+            "stderr": "cgspawn: info: started unit\ncgspawn: warning: no journald\n",
+            "server": "echo out-line; echo err-line >&2; sleep 1; echo late-line; sleep 2",
+        }
+    )
+    spawner = make_spawner(log_target="stderr")
+    with caplog.at_level(logging.INFO):
+        t0 = time.monotonic()
+        await spawner.start()
+        assert time.monotonic() - t0 < 2.5, "start() waited for the server's end"
+        assert spawner.pid == 4242
+        assert spawner._output is not None
+        for _ in range(200):
+            if not spawner._output.open:
+                break
+            await asyncio.sleep(0.05)
+        assert not spawner._output.open
+    argv = launcher.spawn_call()["argv"]
+    assert argv[argv.index("--") - 2 : argv.index("--")] == ["--log-target", "stderr"]
+    text = caplog.text
+    for line in ("out-line", "err-line", "late-line"):
+        assert f"[{UNIT}] {line}" in text
+    assert "cgspawn: warning: no journald" in text
+    assert f"[{UNIT}] cgspawn" not in text
+
+
+async def test_stop_closes_forwarded_pipes(make_spawner, launcher):
+    launcher.behave(spawn={"rc": 0, "stdout": "4242\n", "server": "sleep 3"})
+    spawner = make_spawner()
+    await spawner.start()
+    output = spawner._output
+    assert output is not None and output.open
+    await spawner.stop()
+    assert not output.open and spawner._output is None
+
+
+async def test_restored_unit_name_used_for_the_next_start(make_spawner, launcher):
+    """As SystemdSpawner: the unit name in the state wins over a changed
+    template, also when the server is started again."""
+    spawner = make_spawner(unit_name_template="new-{USERNAME}")
+    spawner.load_state({"unit_name": UNIT})
+    await spawner.start()
+    argv = launcher.spawn_call()["argv"]
+    assert argv[argv.index("--unit") + 1] == UNIT
+    assert argvs(launcher)[0] == ["status", UNIT, "--json"]

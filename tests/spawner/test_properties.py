@@ -1,0 +1,117 @@
+"""unit_extra_properties: cgroup files, systemd translations, rejections."""
+
+import pytest
+
+from cgroupspawner import CgroupSpawnerConfigError
+from cgroupspawner.properties import PropertyError, parse_systemd_size, translate_properties
+
+
+@pytest.mark.parametrize(
+    "props, expected",
+    [
+        ({"MemoryHigh": "2G"}, [("memory.high", "2147483648")]),
+        ({"MemoryHigh": "infinity"}, [("memory.high", "max")]),
+        ({"MemoryMax": "512M"}, [("memory.max", "536870912")]),
+        ({"MemoryLimit": "1.5G"}, [("memory.max", "1610612736")]),
+        ({"MemoryLow": "100K"}, [("memory.low", "102400")]),
+        ({"MemoryMin": "1024"}, [("memory.min", "1024")]),
+        ({"MemorySwapMax": "0"}, [("memory.swap.max", "0")]),
+        ({"MemoryZSwapMax": "1G"}, [("memory.zswap.max", "1073741824")]),
+        ({"TasksMax": "512"}, [("pids.max", "512")]),
+        ({"TasksMax": 64}, [("pids.max", "64")]),
+        ({"TasksMax": "infinity"}, [("pids.max", "max")]),
+        ({"CPUWeight": "500"}, [("cpu.weight", "500")]),
+        ({"IOWeight": "200"}, [("io.weight", "200")]),
+        ({"CPUQuota": "50%"}, [("cpu.max", "50000 100000")]),
+        ({"CPUQuota": "200%"}, [("cpu.max", "200000 100000")]),
+        ({"CPUQuota": "12.5%"}, [("cpu.max", "12500 100000")]),
+        ({"AllowedCPUs": "0-3 6"}, [("cpuset.cpus", "0-3,6")]),
+        ({"AllowedMemoryNodes": "0"}, [("cpuset.mems", "0")]),
+        # cgroup interface files pass through
+        ({"io.max": "8:0 rbps=1048576"}, [("io.max", "8:0 rbps=1048576")]),
+        ({"memory.oom.group": "1"}, [("memory.oom.group", "1")]),
+        ({"io.weight": ["300"]}, [("io.weight", "300")]),
+        # accounting switches are accepted and ignored
+        ({"MemoryAccounting": "yes", "CPUAccounting": "yes", "TasksAccounting": "no"}, []),
+        # order is the dict's
+        (
+            {"pids.max": "10", "MemoryHigh": "1K", "io.weight": "5"},
+            [("pids.max", "10"), ("memory.high", "1024"), ("io.weight", "5")],
+        ),
+    ],
+)
+def test_translation(props, expected):
+    assert translate_properties(props) == expected
+
+
+@pytest.mark.parametrize(
+    "props, message",
+    [
+        ({"PrivateNetwork": "yes"}, r"'PrivateNetwork' has no cgroup equivalent.*supported are"),
+        ({"PrivateTmp": "yes"}, r"'PrivateTmp'.*isolate_tmp"),
+        ({"NoNewPrivileges": "yes"}, r"disable_user_sudo"),
+        ({"ReadOnlyDirectories": ["/"]}, r"readonly_paths"),
+        ({"IOReadBandwidthMax": "/dev/sda 1M"}, r"io\.max"),
+        ({"CPUShares": "1024"}, r"CPUWeight"),
+        ({"MemoryMax": "50%"}, r"'MemoryMax'.*percentages"),
+        ({"MemoryHigh": "lots"}, r"'MemoryHigh'\] = 'lots': not a size"),
+        ({"TasksMax": "0"}, r"'TasksMax'.*integer from 1"),
+        ({"CPUWeight": "20000"}, r"weight from 1 to 10000"),
+        ({"CPUQuota": "50"}, r"percentage"),
+        ({"AllowedCPUs": "all"}, r"list of CPUs"),
+        ({"cgroup.procs": "1"}, r"'cgroup.procs' is not a cgroup interface file this spawner may write"),
+        ({"Memory.Max": "1"}, r"not a cgroup interface file"),
+        ({"io.weight": "1\n2"}, r"one non-empty line"),
+        ({"io.weight": ["1", "2"]}, r"give one value, not a list of 2"),
+        ({"io.weight": True}, r"must be a string"),
+        ({"MemoryMax": "1G", "memory.max": "2G"}, r"memory.max, which unit_extra_properties\['MemoryMax'\]"),
+    ],
+)
+def test_rejection(props, message):
+    with pytest.raises(PropertyError, match=message):
+        translate_properties(props)
+
+
+def test_conflict_with_typed_option():
+    with pytest.raises(PropertyError, match=r"memory.max, which c.CgroupSpawner.mem_limit already sets"):
+        translate_properties({"MemoryMax": "1G"}, {"memory.max": "mem_limit"})
+
+
+def test_sizes():
+    assert parse_systemd_size("1") == "1"
+    assert parse_systemd_size("1K") == "1024"
+    assert parse_systemd_size("3T") == str(3 * 1024**4)
+    assert parse_systemd_size(" 2G ") == str(2 * 1024**3)
+    assert parse_systemd_size("1GB") == str(1024**3)
+    with pytest.raises(ValueError):
+        parse_systemd_size("1Q")
+
+
+async def test_rejected_at_start_with_clear_error(make_spawner, launcher):
+    spawner = make_spawner(unit_extra_properties={"RestrictAddressFamilies": "AF_INET"})
+    with pytest.raises(CgroupSpawnerConfigError) as info:
+        await spawner.start()
+    message = str(info.value)
+    assert "RestrictAddressFamilies" in message
+    assert "supported are cgroup interface files" in message and "MemoryHigh" in message
+    assert info.value.jupyterhub_message == message
+    assert launcher.calls() == []  # refused before running anything
+
+
+async def test_conflict_with_mem_limit_at_start(make_spawner, launcher):
+    spawner = make_spawner(mem_limit="1G", unit_extra_properties={"MemoryLimit": "2G"})
+    with pytest.raises(CgroupSpawnerConfigError, match="mem_limit already sets"):
+        await spawner.start()
+    assert launcher.calls() == []  # refused before running anything
+
+
+async def test_systemdspawner_style_config_works(make_spawner, launcher):
+    """A SystemdSpawner config's typical unit_extra_properties."""
+    spawner = make_spawner(
+        unit_extra_properties={"MemoryAccounting": "yes", "TasksMax": "100", "IOWeight": "50"},
+    )
+    await spawner.start()
+    argv = launcher.spawn_call()["argv"]
+    i = argv.index("--property")
+    assert argv[i : i + 4] == ["--property", "pids.max=100", "--property", "io.weight=50"]
+    assert argv.count("--property") == 2
