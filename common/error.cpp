@@ -43,6 +43,8 @@ int exit_status(ErrorKind kind) noexcept {
       return 127;
     case ErrorKind::ExecFailed:
       return 126;
+    case ErrorKind::Refused:
+      return 4;
   }
   return 1;
 }

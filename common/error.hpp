@@ -13,6 +13,7 @@ enum class ErrorKind {
   System,      // the system refused a step                      -> exit 1
   NotFound,    // the target command does not exist             -> exit 127
   ExecFailed,  // the target command exists but exec failed     -> exit 126
+  Refused,     // the admin's policy forbids the request          -> exit 4
 };
 
 class Error : public std::runtime_error {

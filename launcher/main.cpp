@@ -12,13 +12,15 @@
 #include "common/error.hpp"
 #include "launcher/check.hpp"
 #include "launcher/commands.hpp"
+#include "launcher/policy.hpp"
 #include "launcher/spawn.hpp"
 
 namespace {
 
 constexpr const char* kExitCodes =
     "\nExit status: 0 ok; 1 the system refused a step; 2 bad request (nothing was changed);\n"
-    "3 `status`: the unit is not running; 126 the command could not be executed;\n"
+    "3 `status`: the unit is not running; 4 refused by the admin's policy; 126 the command could "
+    "not be executed;\n"
     "127 the command was not found. Errors are one line on stderr naming the step, the\n"
     "object and the errno; launcher records also go to journald (CGSPAWN_UNIT=NAME).";
 
@@ -188,10 +190,31 @@ int dispatch(int argc, char** argv) {
     return 2;
   }
 
+  // Through sudo the admin's policy is mandatory; run by root directly it
+  // applies when the file exists.
+  auto caller = cgspawn::delegated_caller();
+  auto policy = cgspawn::load_policy(cgspawn::kPolicyPath);
+  if (caller && !policy)
+    throw cgspawn::Error(cgspawn::ErrorKind::Refused, "refused by policy (policy file)", {}, 0,
+                         std::string("cgspawn runs on behalf of '") + caller->name + "' but " +
+                             cgspawn::kPolicyPath + " does not exist: the admin must create it");
+  if (policy) {
+    if (caller && init->parsed())
+      throw cgspawn::Error(
+          cgspawn::ErrorKind::Refused, "refused by policy (init)", {}, 0,
+          "init is for root (ExecStartPre= of the servers' unit), not for a caller "
+          "through sudo");
+    root = cgspawn::policy_root(*policy, spawn->parsed() ? req.cgroup_root : root);
+    req.cgroup_root = root;
+  }
+
   if (spawn->parsed()) {
     cgspawn::setup_logging(cgspawn::parse_log_target(req.log_target), req.unit, req.user);
     std::string env = req.env_stdin ? cgspawn::read_env_stream(STDIN_FILENO) : std::string{};
-    return cgspawn::spawn(cgspawn::make_spawn_plan(req, env));
+    auto plan = cgspawn::make_spawn_plan(req, env);
+    if (policy)
+      cgspawn::enforce_spawn(*policy, caller.value_or(cgspawn::Caller{0, "root"}), req, plan);
+    return cgspawn::spawn(plan);
   }
   if (check->parsed()) return cgspawn::run_check(root, json);
   cgspawn::setup_logging(cgspawn::LogTarget::Auto, name);
@@ -213,6 +236,12 @@ int main(int argc, char** argv) {
     return dispatch(argc, argv);
   } catch (const cgspawn::Error& e) {
     spdlog::error("{}", e.what());
+    if (e.kind() == cgspawn::ErrorKind::Refused) {
+      std::string request;
+      for (int i = 0; i < argc; ++i) request += (i ? " " : "") + std::string(argv[i]);
+      auto caller = cgspawn::delegated_caller();
+      cgspawn::audit_refusal(caller ? caller->name : "root", e.what(), request);
+    }
     return cgspawn::exit_status(e.kind());
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/files.hpp"
+#include "launcher/policy.hpp"
 #include "tests/support/sandbox.hpp"
 
 namespace fs = std::filesystem;
@@ -285,4 +286,18 @@ TEST_F(Cli, CheckBeforeInitSaysRunInit) {
   auto r = cgspawn::testing::run({CGSPAWN_BINARY, "check", "--cgroup-root", bare.path()});
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("cgspawn init"), std::string::npos) << r.out;
+}
+
+// Through sudo (SUDO_UID set) without the admin's policy file, cgspawn does
+// nothing at all: exit 4, one line, no cgroup.
+TEST_F(Cli, SudoModeWithoutPolicyRefusesToRun) {
+  if (::access(cgspawn::kPolicyPath, F_OK) == 0) GTEST_SKIP() << "a policy file exists here";
+  ::setenv("SUDO_UID", "1500", 1);
+  ::setenv("SUDO_USER", "jhub", 1);
+  auto r = spawn("via-sudo", {"--user", "nobody"}, {"/bin/true"});
+  ::unsetenv("SUDO_UID");
+  ::unsetenv("SUDO_USER");
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_NE(r.err.find("policy"), std::string::npos) << r.err;
+  EXPECT_EQ(unit_count(), 0u);
 }
