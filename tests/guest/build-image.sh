@@ -1,0 +1,115 @@
+#!/bin/bash
+# Build, or reuse, the cached Debian bookworm guest image for tests/guest/run.sh.
+#
+#   tests/guest/build-image.sh        # prints the image directory on stdout
+#
+# The directory holds rootfs.img (ext4, never modified by a run), vmlinuz and
+# initrd.img. It lives in ${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-guest/KEY,
+# KEY being a hash of packages.txt, this script and image/ (everything baked
+# in). A new key rebuilds (~2-3 min) and removes the older keys. The build
+# happens in a temporary directory renamed into place at the end, so an
+# interrupted build never leaves a half image. Progress goes to stderr.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-guest
+
+log() { printf '[build-image] %s\n' "$*" >&2; }
+
+image_key() {
+    local f
+    (
+        cd "$here"
+        for f in packages.txt build-image.sh $(find image -type f | LC_ALL=C sort); do
+            printf '%s %s\n' "$f" "$(sha256sum <"$f" | cut -d' ' -f1)"
+        done
+    ) | sha256sum | cut -c1-16
+}
+
+key=$(image_key)
+dest=$cache_root/$key
+mkdir -p "$cache_root"
+
+# One builder at a time; a second caller waits and then reuses the result.
+exec 9>"$cache_root/.lock"
+flock 9
+
+if [[ -f $dest/rootfs.img && -f $dest/vmlinuz && -f $dest/initrd.img ]]; then
+    log "reusing $dest"
+    echo "$dest"
+    exit 0
+fi
+
+need=()
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
+if ((${#need[@]})); then
+    log "installing ${need[*]}"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+# Holding the lock, any .build-* left is from an interrupted build.
+rm -rf "$cache_root"/.build-*
+work=$(mktemp -d "$cache_root/.build-$key.XXXXXX")
+# mmdebstrap unmounts what it mounted even on failure; we only remove files.
+trap 'rm -rf "$work"' EXIT
+root=$work/rootfs
+out=$work/out
+mkdir "$out"
+
+packages=$(sed -e 's/#.*//' "$here/packages.txt" | xargs | tr ' ' ,)
+start=$SECONDS
+log "cold build into $work (mmdebstrap, ~2 min): $packages"
+# A small initrd (only what mounts /dev/vda) boots much faster under TCG;
+# its config must be in place before the kernel package builds it.
+# (The hooks are expanded by mmdebstrap's shell, $1 being the new root.)
+export GUEST_IMAGE_FILES=$here/image
+# shellcheck disable=SC2016
+mmdebstrap --variant=minbase --include="$packages" \
+    --setup-hook='install -D -m 0644 "$GUEST_IMAGE_FILES/initramfs.conf" "$1/etc/initramfs-tools/conf.d/cgspawn-guest.conf"' \
+    --setup-hook='install -D -m 0644 "$GUEST_IMAGE_FILES/initramfs-modules" "$1/usr/share/initramfs-tools/modules.d/cgspawn-guest"' \
+    bookworm "$root" >&2
+log "rootfs done after $((SECONDS - start)) s; customizing"
+
+# root without password, the root filesystem, a stable hostname
+chroot "$root" passwd -d root >/dev/null
+echo '/dev/vda / ext4 rw 0 1' >"$root/etc/fstab"
+echo cgspawn-guest >"$root/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 cgspawn-guest\n' >"$root/etc/hosts"
+
+# test users: alice (with a supplementary group) and bob
+chroot "$root" groupadd -g 1100 students
+chroot "$root" useradd -m -s /bin/bash -u 1000 -U -G students alice
+chroot "$root" useradd -m -s /bin/bash -u 1001 -U bob
+
+install -m 0440 "$here/image/sudoers-cgspawn-test" "$root/etc/sudoers.d/cgspawn-test"
+chroot "$root" visudo -c -q -f /etc/sudoers.d/cgspawn-test
+install -D -m 0644 "$here/image/journald-cgspawn-test.conf" \
+    "$root/etc/systemd/journald.conf.d/cgspawn-test.conf"
+
+# the guest-side units
+install -m 0755 "$here/image/cgspawn-guest-run" "$root/usr/local/sbin/cgspawn-guest-run"
+install -m 0644 "$here/image/cgspawn-guest.service" "$here/image/cgspawn-hub.service" \
+    "$root/etc/systemd/system/"
+mkdir -p "$root/payload"
+systemctl --root="$root" --quiet enable cgspawn-guest.service
+# the getty fights our serial output; timers only add noise to a short boot
+systemctl --root="$root" --quiet mask serial-getty@ttyS0.service \
+    apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer
+
+kernels=("$root"/boot/vmlinuz-*)
+initrds=("$root"/boot/initrd.img-*)
+cp "${kernels[-1]}" "$out/vmlinuz"
+cp "${initrds[-1]}" "$out/initrd.img"
+
+log "making rootfs.img (mkfs.ext4 -d, $(du -sh "$root" | cut -f1) of files)"
+mkfs.ext4 -q -F -L root -d "$root" "$out/rootfs.img" 3G >&2
+rm -rf "$root"
+
+# Publish atomically, then drop images of older keys.
+mv -T "$out" "$dest"
+find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name "$key" ! -name '.build-*' \
+    -exec rm -rf {} +
+log "built $dest in $((SECONDS - start)) s"
+echo "$dest"
