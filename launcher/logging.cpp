@@ -77,11 +77,13 @@ void audit_refusal(const std::string& caller, const std::string& rule, const std
                   "CGSPAWN_REQUEST=%s", request.c_str(), nullptr);
 }
 
-void setup_logging(LogTarget target, const std::string& unit, const std::string& user) {
+void setup_logging(const std::string& unit, const std::string& user) {
   auto err = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   err->set_pattern("cgspawn: %l: %v");
   std::vector<spdlog::sink_ptr> sinks{err};
-  if (use_journal(target)) {
+  // The launcher's own records go to the journal whenever it runs, whatever
+  // --log-target says about the server's output.
+  if (journal_available()) {
     err->set_level(spdlog::level::warn);  // info goes to the journal only
     sinks.push_back(std::make_shared<JournalSink>(unit, user));
   }

@@ -12,7 +12,9 @@ enum class LogTarget { Auto, Journal, Stderr };
 
 LogTarget parse_log_target(std::string_view text);  // auto|journal|stderr
 bool journal_available() noexcept;
-// True when the server's own output should go to a journald stream.
+// True when the server's own output should go to a journald stream
+// (--log-target only chooses that; launcher records always use the journal
+// when it runs).
 bool use_journal(LogTarget target) noexcept;
 
 // A policy refusal for the audit trail: journald record with the caller,
@@ -20,6 +22,6 @@ bool use_journal(LogTarget target) noexcept;
 void audit_refusal(const std::string& caller, const std::string& rule, const std::string& request);
 
 // (Re)configure the default spdlog logger for this run.
-void setup_logging(LogTarget target, const std::string& unit = {}, const std::string& user = {});
+void setup_logging(const std::string& unit = {}, const std::string& user = {});
 
 }  // namespace cgspawn

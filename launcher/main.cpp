@@ -209,7 +209,7 @@ int dispatch(int argc, char** argv) {
   }
 
   if (spawn->parsed()) {
-    cgspawn::setup_logging(cgspawn::parse_log_target(req.log_target), req.unit, req.user);
+    cgspawn::setup_logging(req.unit, req.user);
     std::string env = req.env_stdin ? cgspawn::read_env_stream(STDIN_FILENO) : std::string{};
     auto plan = cgspawn::make_spawn_plan(req, env);
     if (policy)
@@ -217,7 +217,7 @@ int dispatch(int argc, char** argv) {
     return cgspawn::spawn(plan);
   }
   if (check->parsed()) return cgspawn::run_check(root, json);
-  cgspawn::setup_logging(cgspawn::LogTarget::Auto, name);
+  cgspawn::setup_logging(name);
   cgspawn::cg::Layout layout(cgspawn::cg::resolve_root(root));
   if (init->parsed()) return cgspawn::init_root(layout.root());
   if (stop->parsed())
@@ -232,7 +232,7 @@ int dispatch(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
-    cgspawn::setup_logging(cgspawn::LogTarget::Auto);  // until the request names a unit
+    cgspawn::setup_logging();  // until the request names a unit
     return dispatch(argc, argv);
   } catch (const cgspawn::Error& e) {
     spdlog::error("{}", e.what());

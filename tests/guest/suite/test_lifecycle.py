@@ -34,6 +34,20 @@ def test_journald(cg, target):
     assert f"CGSPAWN_UNIT={unit.name}" in own, own
 
 
+def test_log_target_stderr(cg):
+    # The server's output stays on the inherited fds; cgspawn's own records
+    # still reach the journal with the unit's field.
+    marker = secrets.token_hex(6)
+    unit = cg.spawn("logerr", ["/bin/sh", "-c", f"echo out-{marker}; exec sleep 3600"],
+                    log_target="stderr")
+    wait_for(lambda: f"out-{marker}" in unit.output(), 30, "the server's line on inherited stdout")
+    own = wait_for(lambda: journal(f"CGSPAWN_UNIT={unit.name}", "-o", "verbose"), 30,
+                   f"cgspawn's own records with CGSPAWN_UNIT={unit.name}")
+    assert f"CGSPAWN_UNIT={unit.name}" in own, own
+    assert f"out-{marker}" not in journal("-t", unit.name, "-o", "cat"), (
+        "--log-target stderr also sent the server's output to the journal")
+
+
 def test_stop_kills_everything(cg, record_property):
     unit = cg.spawn("stop", ["/usr/bin/python3", f"{HELPERS}/stubborn.py"])
     unit.wait_output(r"^main=\d+", timeout=60)
