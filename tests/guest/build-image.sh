@@ -78,10 +78,15 @@ echo '/dev/vda / ext4 rw 0 1' >"$root/etc/fstab"
 echo cgspawn-guest >"$root/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 cgspawn-guest\n' >"$root/etc/hosts"
 
-# test users: alice (with a supplementary group) and bob
+# test users: alice (with a supplementary group) and bob, both allowed by
+# the sudo-mode policy through jupyterhub-users; carol is not in it; jhub is
+# the unprivileged hub user of sudo mode
 chroot "$root" groupadd -g 1100 students
-chroot "$root" useradd -m -s /bin/bash -u 1000 -U -G students alice
-chroot "$root" useradd -m -s /bin/bash -u 1001 -U bob
+chroot "$root" groupadd -g 1200 jupyterhub-users
+chroot "$root" useradd -m -s /bin/bash -u 1000 -U -G students,jupyterhub-users alice
+chroot "$root" useradd -m -s /bin/bash -u 1001 -U -G jupyterhub-users bob
+chroot "$root" useradd -m -s /bin/bash -u 1002 -U carol
+chroot "$root" useradd -m -s /bin/bash -u 1500 -U jhub
 
 install -m 0440 "$here/image/sudoers-cgspawn-test" "$root/etc/sudoers.d/cgspawn-test"
 chroot "$root" visudo -c -q -f /etc/sudoers.d/cgspawn-test

@@ -30,7 +30,7 @@ awk -v a="$boot" -v b="$end" 'BEGIN { printf "%.1f\n", b - a }' >"$results/suite
 {
     [[ -e /sys/fs/cgroup/system.slice/cgspawn-hub.service ]] &&
         echo "cgroup left: $(find /sys/fs/cgroup/system.slice/cgspawn-hub.service -type d)"
-    ps -o pid=,user=,args= -u alice,bob 2>/dev/null | sed 's/^/process left: /'
+    ps -o pid=,user=,args= -u alice,bob,carol,jhub 2>/dev/null | sed 's/^/process left: /'
     grep -q ' /mnt/cgspawn-sub ' /proc/self/mountinfo && echo "mount left: /mnt/cgspawn-sub"
 } >"$results/leaks.txt"
 

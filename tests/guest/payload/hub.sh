@@ -3,7 +3,9 @@
 # suite. Its session fixture runs `cgspawn init`; conftest writes pytest-rc.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PYTHONDONTWRITEBYTECODE=1
-export CGSPAWN=/payload/bin/cgspawn CGSPAWN_RESULTS=/payload/results
+# Installed where an admin would put it, root-owned, so sudoers can name it.
+install -m 0755 -o root -g root /payload/bin/cgspawn /usr/local/sbin/cgspawn
+export CGSPAWN=/usr/local/sbin/cgspawn CGSPAWN_RESULTS=/payload/results
 args=()
 if [[ -s /payload/pytest-k ]]; then
     args+=(-k "$(cat /payload/pytest-k)")

@@ -20,7 +20,7 @@ RESULTS = os.environ.get("CGSPAWN_RESULTS")
 CGROOT = "/sys/fs/cgroup"
 HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers")
 SERVER_PATH = "/usr/local/bin:/usr/bin:/bin"
-TEST_USERS = ("alice", "bob")
+TEST_USERS = ("alice", "bob", "carol", "jhub")
 
 
 def own_cgroup(pid="self"):
