@@ -60,7 +60,12 @@ chmod 0755 "$payload"
 install -m 0755 "$cgspawn" "$payload/bin/cgspawn"
 install -m 0755 "$here/payload/driver.sh" "$here/payload/hub.sh" "$payload/"
 cp -r "$here/suite" "$payload/suite"
-find "$payload/suite" -name __pycache__ -prune -exec rm -rf {} +
+# The rest of the product, as a guest test installs or runs it.
+repo=$(cd "$here/../.." && pwd)
+install -m 0755 "$repo/kernel-check/check-kernel.sh" "$payload/bin/check-kernel.sh"
+mkdir -p "$payload/spawner"
+cp -r "$repo/spawner/cgroupspawner" "$repo/spawner/pyproject.toml" "$payload/spawner/"
+find "$payload" -name __pycache__ -prune -exec rm -rf {} +
 printf '%s' "$kexpr" >"$payload/pytest-k"
 mkfs.ext4 -q -F -L payload -d "$payload" "$tmp/payload.img" 256M >/dev/null
 
