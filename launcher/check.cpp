@@ -1,7 +1,9 @@
 #include "launcher/check.hpp"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -147,6 +149,27 @@ void check_isolation(const cg::CgroupDir& probe, Report& r) {
           "loading the filter failed or did not take effect: needs CONFIG_SECCOMP_FILTER");
 }
 
+// On a systemd host, a cgroup systemd did not delegate may be rearranged or
+// have its controllers reset by systemd at any time; systemd >= 251 marks
+// delegated cgroups (and we accept a marked ancestor: D may be below one).
+void check_delegated(const std::string& root, Report& r) {
+  struct stat st {};
+  if (::stat("/run/systemd/system", &st) != 0) {
+    r.warn("delegation", "systemd is not running: make sure nothing else manages " + root);
+    return;
+  }
+  for (std::string dir = root; dir.size() > 1; dir = dir.substr(0, dir.rfind('/'))) {
+    for (const char* attr : {"trusted.delegate", "user.delegate"})
+      if (::getxattr(dir.c_str(), attr, nullptr, 0) >= 0) {
+        r.ok("delegated by systemd (" + std::string(attr) + " on " + dir + ")");
+        return;
+      }
+  }
+  r.fail("delegation", root +
+                           " is not delegated by systemd (no trusted.delegate xattr): add "
+                           "Delegate=yes to the unit that owns it");
+}
+
 }  // namespace
 
 int run_check(const std::string& cgroup_root, bool json) {
@@ -154,12 +177,13 @@ int run_check(const std::string& cgroup_root, bool json) {
   std::string root;
   try {
     root = cg::resolve_root(cgroup_root);
-    r.ok("delegated cgroup " + root);
+    r.ok("cgroup root " + root);
   } catch (const Error& e) {
     r.fail("find the delegated cgroup", e.what());
     r.print(json);
     return 2;
   }
+  check_delegated(root, r);
   cg::Layout layout(root);
   std::optional<cg::CgroupDir> users;
   try {
