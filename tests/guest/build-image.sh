@@ -6,7 +6,7 @@
 # The directory holds rootfs.img (ext4, never modified by a run), vmlinuz and
 # initrd.img. It lives in ${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-guest/KEY,
 # KEY being a hash of packages.txt, this script and image/ (everything baked
-# in). A new key rebuilds (~2-3 min) and removes the older keys. The build
+# in). A new key rebuilds (~2-3 min) and removes all but the previous key. The build
 # happens in a temporary directory renamed into place at the end, so an
 # interrupted build never leaves a half image. Progress goes to stderr.
 set -euo pipefail
@@ -112,9 +112,10 @@ log "making rootfs.img (mkfs.ext4 -d, $(du -sh "$root" | cut -f1) of files)"
 mkfs.ext4 -q -F -L root -d "$root" "$out/rootfs.img" 3G >&2
 rm -rf "$root"
 
-# Publish atomically, then drop images of older keys.
+# Publish atomically, then drop older images, keeping the previous one: a
+# run of an older checkout (a CI clone, a second work tree) may still use it.
 mv -T "$out" "$dest"
-find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name "$key" ! -name '.build-*' \
-    -exec rm -rf {} +
+find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name '.build-*' -printf '%T@ %p\n' |
+    sort -rn | tail -n +3 | cut -d' ' -f2- | xargs -r rm -rf
 log "built $dest in $((SECONDS - start)) s"
 echo "$dest"
