@@ -65,6 +65,21 @@ void write_file_at(int dirfd, const std::string& name, std::string_view value,
   write_once(fd.get(), value, joined(display_dir, name));
 }
 
+void create_file_at(int dirfd, const std::string& name, std::string_view content, mode_t mode,
+                    const std::string& display_dir) {
+  const std::string shown = joined(display_dir, name);
+  UniqueFd fd(
+      ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) throw_system("create", shown, errno);
+  while (!content.empty()) {
+    ssize_t n = ::write(fd.get(), content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw_system("write", shown, n < 0 ? errno : EIO);
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::fsync(fd.get()) != 0) throw_system("fsync", shown, errno);
+}
+
 UniqueFd open_dir(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw_system("open directory", path, errno);

@@ -2,6 +2,8 @@
 // failure throws an Error naming the file and the errno.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,11 @@ void write_file(const std::string& path, std::string_view value);
 std::string read_file_at(int dirfd, const std::string& name, const std::string& display_dir);
 void write_file_at(int dirfd, const std::string& name, std::string_view value,
                    const std::string& display_dir);
+// Create DIRFD/NAME (O_EXCL, O_NOFOLLOW: never an existing file or a
+// symlink's target) with MODE, write all of CONTENT and fsync it. The content
+// is never repeated in an error (it may be a whole /etc/passwd).
+void create_file_at(int dirfd, const std::string& name, std::string_view content, mode_t mode,
+                    const std::string& display_dir);
 // Open a directory (O_DIRECTORY|O_CLOEXEC); throws on failure.
 UniqueFd open_dir(const std::string& path);
 // Strip trailing whitespace/newlines.

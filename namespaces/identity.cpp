@@ -23,6 +23,7 @@ std::vector<gid_t> sorted_groups(std::vector<gid_t> groups) {
 
 // What initgroups() should have installed: WHO's groups and nothing else.
 std::vector<gid_t> expected_groups(const Identity& who) {
+  if (!who.supplementary_groups) return {who.gid};
   int n = 64;
   std::vector<gid_t> groups;
   for (;;) {
@@ -63,8 +64,12 @@ Identity lookup_user(std::string_view name) {
 void become(const Identity& who) {
   const std::vector<gid_t> groups = expected_groups(who);
   // Groups first: once the uid is dropped they can no longer be changed.
-  if (::initgroups(who.name.c_str(), who.gid) != 0)
-    throw_system(kStep, who.name, errno, "initgroups");
+  if (who.supplementary_groups) {
+    if (::initgroups(who.name.c_str(), who.gid) != 0)
+      throw_system(kStep, who.name, errno, "initgroups");
+  } else if (::setgroups(1, &who.gid) != 0) {
+    throw_system(kStep, who.name, errno, "setgroups " + std::to_string(who.gid));
+  }
   if (::setresgid(who.gid, who.gid, who.gid) != 0)
     throw_system(kStep, who.name, errno, "setresgid " + std::to_string(who.gid));
   if (::setresuid(who.uid, who.uid, who.uid) != 0)

@@ -21,6 +21,8 @@ constexpr const char* kStep = "mount plan";
 constexpr const char* kReadOnly = "--read-only";
 constexpr const char* kReadWrite = "--read-write";
 constexpr const char* kDevice = "--device";
+constexpr const char* kAmended = "amended file";
+constexpr const char* kStateDir = "state directory";
 
 // Lexical normalisation: absolute, no "..", "//" and "." and a trailing "/"
 // collapsed. ".." is refused rather than resolved so what is checked is what
@@ -86,6 +88,17 @@ bool check_not_hidden(const std::string& path, const std::string& flag, const ch
                                " creates: drop one of them");
 }
 
+// Not resolved: the amendments are keyed by the path as given, so it must be
+// the file itself, not a symlink to it.
+std::string check_regular_file(const std::string& raw) {
+  const std::string path = normalise(raw, kAmended);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) throw_system(kStep, path, errno, "stat of an amended file");
+  if (!S_ISREG(st.st_mode))
+    throw_bad_request(kStep, path + " is not a regular file (a symlink?), so it cannot be amended");
+  return path;
+}
+
 bool shorter_first(const std::string& a, const std::string& b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
@@ -108,6 +121,10 @@ MountPlan make_mount_plan(const MountRequest& request) {
   for (const auto& p : request.read_only) read_only.insert(resolve(p, kReadOnly));
   for (const auto& p : request.read_write) read_write.insert(resolve(p, kReadWrite));
   for (const auto& p : request.devices) devices.insert(resolve_device(p));
+  std::set<std::string> amended;
+  for (const auto& p : request.amended_files) amended.insert(check_regular_file(p));
+  std::set<std::string> state_dirs;
+  for (const auto& p : request.state_dirs) state_dirs.insert(normalise(p, kStateDir));
 
   for (const auto& p : read_only)
     if (read_write.contains(p))
@@ -123,9 +140,14 @@ MountPlan make_mount_plan(const MountRequest& request) {
     return ok;
   };
   for (const auto& p : read_only) keep(p, kReadOnly);
+  for (const auto& p : amended) keep(p, kAmended);
+  for (const auto& p : state_dirs) keep(p, kStateDir);
   std::erase_if(read_write, [&](const std::string& p) { return !keep(p, kReadWrite); });
+  read_write.insert(state_dirs.begin(), state_dirs.end());
 
   MountPlan plan;
+  // Amended files first: the read-only walk then covers their binds too.
+  for (auto& p : sorted(amended)) plan.steps.push_back({MountStep::Kind::AmendFile, p});
   std::set<std::string> exempt = read_write;
   if (request.private_tmp) {
     plan.steps.push_back({MountStep::Kind::PrivateTmp, "/tmp"});

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "namespaces/mount_table.hpp"
 #include "namespaces/private_devices.hpp"
 
@@ -43,6 +44,38 @@ void make_read_only(const std::string& path, const std::vector<std::string>& exe
   remount_read_only_below(path, exempt);
 }
 
+// Where the amended copies are written: a private tmpfs stacked on /tmp (a
+// directory every system has) for the moment it takes to bind them, then
+// detached; the binds keep its files alive and nothing else can reach them.
+constexpr const char* kScratch = "/tmp";
+
+void amend_files(const MountPlan& plan) {
+  if (::mount("tmpfs", kScratch, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0)
+    throw_system("amend files", kScratch, errno, "mounting a scratch tmpfs");
+  UniqueFd scratch = open_dir(kScratch);
+  int n = 0;
+  for (const auto& step : plan.steps) {
+    if (step.kind != MountStep::Kind::AmendFile) continue;
+    auto extra = plan.amendments.find(step.path);
+    if (extra == plan.amendments.end())
+      throw_system("amend file", step.path, EINVAL, "no lines were planned for it");
+    std::string text = read_file(step.path);
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    text += extra->second;
+    const std::string name = std::to_string(n++);
+    create_file_at(scratch.get(), name, text, 0644, kScratch);
+    const std::string copy = std::string(kScratch) + "/" + name;
+    if (::mount(copy.c_str(), step.path.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      throw_system("amend file", step.path, errno, "bind of the amended copy");
+    if (::mount(nullptr, step.path.c_str(), nullptr,
+                MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+      throw_system("amend file", step.path, errno, "read-only remount of the amended copy");
+  }
+  scratch.reset();
+  if (::umount2(kScratch, MNT_DETACH) != 0)
+    throw_system("amend files", kScratch, errno, "detaching the scratch tmpfs");
+}
+
 }  // namespace
 
 void enter_mount_namespace(const MountPlan& plan) {
@@ -51,8 +84,13 @@ void enter_mount_namespace(const MountPlan& plan) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
     throw_system("make mounts slave", "/", errno);
 
+  bool amended = false;
   for (const auto& step : plan.steps) {
     switch (step.kind) {
+      case MountStep::Kind::AmendFile:
+        if (!amended) amend_files(plan);  // all of them at once, on one scratch tmpfs
+        amended = true;
+        break;
       case MountStep::Kind::PrivateTmp:
         mount_private_tmp();
         break;

@@ -4,6 +4,7 @@
 // it has moved into its cgroup.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,17 @@ struct MountRequest {
   std::vector<std::string> devices;     // extra device nodes for the minimal /dev
   std::vector<std::string> read_only;   // recursive, every submount included
   std::vector<std::string> read_write;  // carved out of read_only paths
+  // Files shown in the namespace as the host's copy plus extra lines (e.g.
+  // /etc/passwd with a dynamic user's entry); the host's files never change.
+  std::vector<std::string> amended_files;
+  // Directories made before the namespace is entered (a dynamic user's home):
+  // need not exist yet, stay writable inside a read-only path.
+  std::vector<std::string> state_dirs;
 };
 
 // One step of the plan, in the order it will be applied.
 struct MountStep {
-  enum class Kind { PrivateTmp, PrivateDevices, ReadWrite, ReadOnly } kind;
+  enum class Kind { AmendFile, PrivateTmp, PrivateDevices, ReadWrite, ReadOnly } kind;
   std::string path;
 };
 
@@ -27,6 +34,10 @@ struct MountPlan {
   std::vector<MountStep> steps;                // sorted, deduplicated
   std::vector<std::string> devices;            // for PrivateDevices
   std::vector<std::string> read_write_exempt;  // paths the read-only walk leaves alone
+  // For each AmendFile step: the lines to append (whole lines, each ending in
+  // a newline). Filled once they are known (a dynamic uid is allocated after
+  // planning), before the namespace is entered.
+  std::map<std::string, std::string> amendments;
   [[nodiscard]] bool empty() const noexcept { return steps.empty(); }
 };
 
@@ -34,11 +45,15 @@ struct MountPlan {
 // under /dev and need private_devices) and order the request. Symlinks are
 // resolved (mount points in the mount table are canonical). A path hidden by
 // the private /tmp or /dev, or both read-only and read-write, is refused.
+// Amended files must be regular files (not symlinks); state dirs are only normalised (they
+// are created later) and must not lie in a private /tmp or /dev.
 // Throws Error(BadRequest).
 MountPlan make_mount_plan(const MountRequest& request);
 
 // unshare(CLONE_NEWNS) and make / recursively slave so nothing propagates back
-// to the host, then apply every step. A read-write path exempts mounts from a
+// to the host, then apply every step. An amended file is a copy of the
+// host's with its amendment appended, on a private tmpfs, bind-mounted
+// read-only over the original. A read-write path exempts mounts from a
 // read-only step only when it lies inside that read-only path (the more
 // specific request wins). Throws Error(System) naming step + path.
 void enter_mount_namespace(const MountPlan& plan);
