@@ -1,6 +1,7 @@
 #include "cgroup/layout.hpp"
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -19,9 +20,10 @@ bool is_dir(const std::string& path) {
 
 // A slice is a directory under D/users that groups units: it has unit
 // directories below it, or it delegates controllers to children (which a
-// unit leaf never does).
-bool is_slice(const CgroupDir& dir) {
-  return !dir.child_names().empty() || !dir.subtree_control().empty();
+// unit leaf never does), or `slice set` configured it.
+bool is_slice_dir(const CgroupDir& dir) {
+  return !dir.child_names().empty() || !dir.subtree_control().empty() ||
+         ::fgetxattr(dir.fd(), kSliceLimitsXattr, nullptr, 0) >= 0;
 }
 
 }  // namespace
@@ -46,7 +48,14 @@ CgroupDir Layout::open_users() const {
 CgroupDir Layout::open_or_create_slice(const std::string& slice) const {
   CgroupDir users = open_users();
   std::string path = users_path() + "/" + slice;
-  if (is_dir(path)) return CgroupDir::open(path);
+  if (is_dir(path)) {
+    CgroupDir dir = CgroupDir::open(path);
+    if (!is_slice_dir(dir))
+      throw_bad_request("open slice", "'" + slice +
+                                          "' is a unit, not a slice: pick another "
+                                          "slice name");
+    return dir;
+  }
   try {
     CgroupDir dir = CgroupDir::create(users, slice);
     dir.enable_controllers(users.subtree_control());
@@ -57,10 +66,16 @@ CgroupDir Layout::open_or_create_slice(const std::string& slice) const {
   }
 }
 
+bool Layout::is_slice(const std::string& name) const {
+  std::string path = users_path() + "/" + name;
+  return is_dir(path) && is_slice_dir(CgroupDir::open(path));
+}
+
 std::optional<UnitLocation> Layout::find_unit(const std::string& name) const {
   if (!is_dir(users_path())) return std::nullopt;
   std::string direct = unit_path(name, "");
-  if (is_dir(direct) && !is_slice(CgroupDir::open(direct))) return UnitLocation{name, "", direct};
+  if (is_dir(direct) && !is_slice_dir(CgroupDir::open(direct)))
+    return UnitLocation{name, "", direct};
   for (const auto& u : list_units())
     if (u.name == name) return u;
   return std::nullopt;
@@ -73,7 +88,7 @@ std::vector<UnitLocation> Layout::list_units() const {
   for (const auto& n : users.child_names()) {
     if (!is_valid_name(n)) continue;
     CgroupDir child = CgroupDir::open(users_path() + "/" + n);
-    if (!is_slice(child)) {
+    if (!is_slice_dir(child)) {
       units.push_back({n, "", child.path()});
       continue;
     }
@@ -84,6 +99,21 @@ std::vector<UnitLocation> Layout::list_units() const {
     return std::tie(a.slice, a.name) < std::tie(b.slice, b.name);
   });
   return units;
+}
+
+void check_enforceable(const std::vector<LimitWrite>& writes, const CgroupDir& parent,
+                       const CgroupDir& users) {
+  for (const auto& c : missing_controllers(writes, parent.subtree_control()))
+    throw Error(ErrorKind::System, "check controllers", parent.path(), 0,
+                "the " + c +
+                    " controller is not enabled for units, so its limit cannot be "
+                    "enforced: run `cgspawn init`, and `kernel-check` if it stays unavailable");
+  for (const auto& w : writes)
+    if (!users.has(w.file))
+      throw_bad_request("check --property", "cgroup interface file '" + w.file +
+                                                "' does not exist on this kernel: check the name "
+                                                "(ls " +
+                                                parent.path() + ")");
 }
 
 }  // namespace cgspawn::cg

@@ -10,8 +10,13 @@
 #include <vector>
 
 #include "cgroup/cgroup_dir.hpp"
+#include "cgroup/limits.hpp"
 
 namespace cgspawn::cg {
+
+// Set on a slice by `cgspawn slice set`: the limits configured there, one
+// FILE=VALUE a line. A slice carrying it is kept while it has no units.
+inline constexpr const char* kSliceLimitsXattr = "trusted.cgspawn.limits";
 
 // cpu, memory, pids, plus io where the kernel offers it.
 const std::set<std::string>& wanted_controllers();
@@ -33,7 +38,11 @@ class Layout {
   // D/users, or an error telling the admin to run `cgspawn init`.
   [[nodiscard]] CgroupDir open_users() const;
   // D/users/SLICE, created with the users' controllers enabled on first use.
+  // A unit of that name is not a slice: Error(BadRequest).
   [[nodiscard]] CgroupDir open_or_create_slice(const std::string& slice) const;
+  // Whether D/users/NAME is a slice (not a unit): it holds units, enables
+  // controllers for children, or has configured limits.
+  [[nodiscard]] bool is_slice(const std::string& name) const;
   // Where unit NAME lives now, in any slice.
   [[nodiscard]] std::optional<UnitLocation> find_unit(const std::string& name) const;
   // Every unit, slices included, sorted by slice then name.
@@ -42,5 +51,12 @@ class Layout {
  private:
   std::string root_;
 };
+
+// Refuse limits that would not be enforced on a child of PARENT (D/users or
+// a slice): each controller must be enabled in PARENT's subtree_control
+// (Error(System): run `cgspawn init`), each file one this kernel offers, as
+// seen on USERS (Error(BadRequest)).
+void check_enforceable(const std::vector<LimitWrite>& writes, const CgroupDir& parent,
+                       const CgroupDir& users);
 
 }  // namespace cgspawn::cg
