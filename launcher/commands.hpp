@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cgroup/layout.hpp"
+#include "cgroup/limits.hpp"
 
 namespace cgspawn {
 
@@ -15,5 +16,16 @@ int stop_unit(const cg::Layout& layout, const std::string& name, std::chrono::mi
 int unit_status(const cg::Layout& layout, const std::string& name, bool json);
 int list_units(const cg::Layout& layout, bool json);
 int cleanup_unit(const cg::Layout& layout, const std::string& name);
+
+// `slice set`: create the slice if needed, write and record its limits
+// (WRITES from plan_slice_limits).
+int slice_set(const cg::Layout& layout, const std::string& name,
+              const std::vector<cg::LimitWrite>& writes);
+// `slice show [NAME]`: one slice (exit 3 when absent) or, without NAME, all.
+int slice_show(const cg::Layout& layout, const std::string& name, bool json);
+// `slice remove`: remove an empty slice, recorded limits and all.
+int slice_remove(const cg::Layout& layout, const std::string& name);
+// The writes `slice set` would make, validated (for the sudo policy first).
+std::vector<cg::LimitWrite> plan_slice_limits(const cg::LimitFlags& flags);
 
 }  // namespace cgspawn

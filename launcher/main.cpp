@@ -38,7 +38,9 @@ void add_spawn_options(CLI::App* sp, cgspawn::SpawnRequest& r) {
                  "([A-Za-z0-9_.@-], 1-200 chars)")
       ->type_name("NAME")
       ->required();
-  sp->add_option("--user", r.user, "Run the server as this user (looked up in passwd)")
+  sp->add_option("--user", r.user,
+                 "Run the server as this user (looked up in passwd); with --dynamic-user, the "
+                 "dynamic user's name")
       ->type_name("USER")
       ->required();
   sp->add_option("--slice", r.slice, "Group the unit under D/users/SLICE (created on first use)")
@@ -98,6 +100,26 @@ void add_spawn_options(CLI::App* sp, cgspawn::SpawnRequest& r) {
   sp->add_flag("--allow-new-privileges", r.allow_new_privileges,
                "Do not set no_new_privs (sudo and setuid binaries work inside)")
       ->group(iso);
+  auto* dyn = "Dynamic users";
+  sp->add_flag("--dynamic-user", r.dynamic_user,
+               "USER has no account: give it a uid/gid from the range, the same on every spawn "
+               "and never another name's, a home STATE/home/USER (0700, HOME and workdir), and "
+               "passwd/group entries inside its mount namespace only")
+      ->group(dyn);
+  sp->add_option("--dynamic-user-range", r.dynamic_user_range,
+                 "uids (gid = uid) for new dynamic users (default 20000-29999: clear of "
+                 "system users, of systemd's DynamicUser range 61184-65519 and nobody)")
+      ->type_name("MIN-MAX")
+      ->group(dyn);
+  sp->add_option("--dynamic-user-state", r.dynamic_user_state,
+                 "Where the uid mapping (dynamic-users/) and the homes (home/) live (default "
+                 "/var/lib/cgspawn; only the default through sudo)")
+      ->type_name("DIR")
+      ->group(dyn);
+  sp->add_option("--dynamic-user-shell", r.dynamic_user_shell,
+                 "Login shell in the dynamic user's passwd entry (default /bin/bash)")
+      ->type_name("PATH")
+      ->group(dyn);
   auto* run = "Execution";
   sp->add_flag("--env-stdin", r.env_stdin,
                "Read the server's environment from stdin: NUL-separated KEY=VALUE records. "
@@ -160,7 +182,10 @@ int dispatch(int argc, char** argv) {
   status->add_option("name", name, "Unit name")->type_name("NAME")->required();
   status->add_flag("--json", json, "Machine-readable output");
 
-  auto* list = app.add_subcommand("list", "Every unit under D with its figures, grouped by slice");
+  auto* list = app.add_subcommand(
+      "list",
+      "Every unit under D with its figures, grouped by slice (text: one header per "
+      "slice with its configured limits; JSON: an array of units, each with its slice)");
   add_root_option(list, root);
   list->add_flag("--json", json, "Machine-readable output");
 
@@ -169,6 +194,46 @@ int dispatch(int argc, char** argv) {
                                      "exited on its own (reports its OOM kills)");
   add_root_option(cleanup, root);
   cleanup->add_option("name", name, "Unit name")->type_name("NAME")->required();
+
+  auto* slice =
+      app.add_subcommand("slice", "Slices D/users/SLICE: aggregate limits over their units");
+  slice->require_subcommand(1);
+  cgspawn::cg::LimitFlags slice_limits;
+  auto* slice_set = slice->add_subcommand(
+      "set",
+      "Create SLICE if needed and write its limits; they are recorded, so the slice is kept "
+      "(limits and all) while it has no units");
+  add_root_option(slice_set, root);
+  slice_set->add_option("name", name, "Slice name")->type_name("SLICE")->required();
+  slice_set->add_option("--memory-max", slice_limits.memory_max, "memory.max: size or max")
+      ->type_name("SIZE");
+  slice_set
+      ->add_option("--memory-swap-max", slice_limits.memory_swap_max,
+                   "memory.swap.max: size or max")
+      ->type_name("SIZE");
+  slice_set->add_option("--memory-low", slice_limits.memory_low, "memory.low: size")
+      ->type_name("SIZE");
+  slice_set->add_option("--cpu-max", slice_limits.cpu_max, "cpu.max in CPUs for all units together")
+      ->type_name("CPUS");
+  slice_set->add_option("--cpu-weight", slice_limits.cpu_weight, "cpu.weight, 1-10000")
+      ->type_name("N");
+  slice_set->add_option("--tasks-max", slice_limits.tasks_max, "pids.max: number or max")
+      ->type_name("N");
+  slice_set
+      ->add_option("--property", slice_limits.properties,
+                   "FILE=VALUE for any other interface file of the slice (repeatable)")
+      ->type_name("FILE=VALUE");
+  auto* slice_show = slice->add_subcommand(
+      "show",
+      "A slice's configured limits, units and figures; all slices without SLICE. "
+      "Exit 3 when SLICE does not exist");
+  add_root_option(slice_show, root);
+  slice_show->add_option("name", name, "Slice name (default: every slice)")->type_name("SLICE");
+  slice_show->add_flag("--json", json, "Machine-readable output");
+  auto* slice_remove = slice->add_subcommand(
+      "remove", "Remove an empty slice, configured limits and all (stop its units first)");
+  add_root_option(slice_remove, root);
+  slice_remove->add_option("name", name, "Slice name")->type_name("SLICE")->required();
 
   auto* check = app.add_subcommand(
       "check",
@@ -219,6 +284,13 @@ int dispatch(int argc, char** argv) {
   if (check->parsed()) return cgspawn::run_check(root, json);
   cgspawn::setup_logging(name);
   cgspawn::cg::Layout layout(cgspawn::cg::resolve_root(root));
+  if (slice_set->parsed()) {
+    auto writes = cgspawn::plan_slice_limits(slice_limits);
+    if (policy) cgspawn::enforce_slice_set(*policy, writes);
+    return cgspawn::slice_set(layout, name, writes);
+  }
+  if (slice_show->parsed()) return cgspawn::slice_show(layout, name, json);
+  if (slice_remove->parsed()) return cgspawn::slice_remove(layout, name);
   if (init->parsed()) return cgspawn::init_root(layout.root());
   if (stop->parsed())
     return cgspawn::stop_unit(layout, name,

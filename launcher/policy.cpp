@@ -77,6 +77,31 @@ void check_user(const Policy& p, const Caller& caller, const ns::Identity& who) 
     refuse("users", "user '" + who.name + "' is not in the group '" + p.user_group + "'");
 }
 
+void check_dynamic_user(const Policy& p, const SpawnRequest& req, SpawnPlan& plan) {
+  if (!p.allow_dynamic_users) refuse("allow_dynamic_users", "--dynamic-user is not allowed");
+  if (plan.dynamic_user->state_dir != kDynamicUserState)
+    refuse("dynamic_user_state", "--dynamic-user-state " + req.dynamic_user_state +
+                                     " is not allowed: dynamic users live in " + kDynamicUserState);
+  const UidRange& r = plan.dynamic_user->range;
+  if (r.first < p.uid_min || r.last > p.uid_max)
+    refuse("users", "--dynamic-user-range " + r.str() + " is outside the allowed uid range " +
+                        std::to_string(p.uid_min) + "-" + std::to_string(p.uid_max));
+  // A name mapped earlier keeps its uid whatever the range: spawn() checks it.
+  plan.dynamic_user->allowed = UidRange{p.uid_min, p.uid_max};
+}
+
+bool is_typed_limit(const std::string& file) {
+  return file == "memory.max" || file == "memory.swap.max" || file == "memory.low" ||
+         file == "cpu.max" || file == "cpu.weight" || file == "pids.max";
+}
+
+void check_properties(const Policy& p, const std::vector<cg::LimitWrite>& writes) {
+  for (const auto& w : writes)
+    if (!is_typed_limit(w.file) &&
+        std::find(p.properties.begin(), p.properties.end(), w.file) == p.properties.end())
+      refuse("properties", "--property " + w.file + " is not an allowed property");
+}
+
 void check_command(const Policy& p, const std::vector<std::string>& argv) {
   // Exact string match: no PATH search, no "..", no symlink of the caller's
   // making can stand in for an allowed path.
@@ -123,12 +148,7 @@ void check_flags(const Policy& p, const SpawnRequest& req, const SpawnPlan& plan
     if (!ok)
       refuse("read_write_prefixes", "--read-write " + rw + " is outside the allowed prefixes");
   }
-  for (const auto& w : plan.limits) {
-    bool typed = w.file == "memory.max" || w.file == "memory.swap.max" || w.file == "memory.low" ||
-                 w.file == "cpu.max" || w.file == "cpu.weight" || w.file == "pids.max";
-    if (!typed && std::find(p.properties.begin(), p.properties.end(), w.file) == p.properties.end())
-      refuse("properties", "--property " + w.file + " is not an allowed property");
-  }
+  check_properties(p, plan.limits);
   auto show = [](std::optional<uint64_t> v) { return v ? std::to_string(*v) : std::string("-"); };
   check_ceiling(p.max_memory, limit_value(plan, "memory.max"), "max_memory", "--memory-max",
                 show(p.max_memory) + " bytes");
@@ -206,7 +226,7 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
       "cgroup_root", "commands",           "users",   "allow_new_privileges",
       "allow_root",  "allow_seccomp_none", "devices", "read_write_prefixes",
       "properties",  "max_memory",         "max_cpu", "max_tasks",
-      "drop_env"};
+      "drop_env",    "allow_dynamic_users"};
   for (const auto& [key, _] : j.items())
     if (!known.contains(key)) refuse("policy file", origin + ": unknown key '" + key + "'");
   Policy p;
@@ -229,6 +249,8 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
   if (j.contains("allow_new_privileges"))
     p.allow_new_privileges = get<bool>(j, "allow_new_privileges", origin);
   if (j.contains("allow_root")) p.allow_root = get<bool>(j, "allow_root", origin);
+  if (j.contains("allow_dynamic_users"))
+    p.allow_dynamic_users = get<bool>(j, "allow_dynamic_users", origin);
   if (j.contains("allow_seccomp_none"))
     p.allow_seccomp_none = get<bool>(j, "allow_seccomp_none", origin);
   if (j.contains("devices")) p.devices = get<std::vector<std::string>>(j, "devices", origin);
@@ -288,9 +310,16 @@ bool env_always_dropped(const Policy& policy, std::string_view name) {
 void enforce_spawn(const Policy& policy, const Caller& caller, const SpawnRequest& req,
                    SpawnPlan& plan) {
   check_command(policy, plan.argv);
-  check_user(policy, caller, plan.identity);
+  if (plan.dynamic_user)
+    check_dynamic_user(policy, req, plan);
+  else
+    check_user(policy, caller, plan.identity);
   check_flags(policy, req, plan);
   std::erase_if(plan.env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
+}
+
+void enforce_slice_set(const Policy& policy, const std::vector<cg::LimitWrite>& writes) {
+  check_properties(policy, writes);
 }
 
 }  // namespace cgspawn

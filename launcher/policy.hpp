@@ -24,6 +24,9 @@ struct Policy {
   std::string user_group;  // target users must be members, when set
   uid_t uid_min = 1000, uid_max = 59999;
   bool allow_new_privileges = false, allow_root = false, allow_seccomp_none = false;
+  // --dynamic-user: its range must lie within uid_min..uid_max, its state
+  // directory is the default one; users.group does not apply (no account).
+  bool allow_dynamic_users = false;
   std::vector<std::string> devices;              // exact device paths
   std::vector<std::string> read_write_prefixes;  // --read-write must lie below one
   std::vector<std::string> properties;           // --property files allowed
@@ -58,6 +61,10 @@ std::string policy_root(const Policy& policy, const std::string& explicit_root);
 // the environment variables it always drops.
 void enforce_spawn(const Policy& policy, const Caller& caller, const SpawnRequest& req,
                    SpawnPlan& plan);
+
+// `slice set` through sudo: --property files must be allowed ones (typed
+// limits are free: a slice's limits only ever narrow what D allows).
+void enforce_slice_set(const Policy& policy, const std::vector<cg::LimitWrite>& writes);
 
 // Whether NAME matches one of the always-dropped patterns (LD_*, PYTHONPATH...).
 bool env_always_dropped(const Policy& policy, std::string_view name);

@@ -10,16 +10,37 @@
 #include <cstdio>
 
 #include "cgroup/cgroup_dir.hpp"
+#include "cgroup/slices.hpp"
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "launcher/contain.hpp"
+#include "launcher/dynamic_users.hpp"
+#include "namespaces/nss_entries.hpp"
 
 namespace cgspawn {
 namespace {
 
+// The dynamic user's uid (allocated once, kept forever) and home, and the
+// lines its namespace's /etc/passwd and /etc/group gain.
+void provision_dynamic_user(SpawnPlan& plan) {
+  const DynamicUserPlan& dyn = *plan.dynamic_user;
+  const uid_t uid = DynamicUsers(dyn.state_dir).provision(plan.identity.name, dyn.range);
+  if (dyn.allowed && !dyn.allowed->contains(uid))
+    throw Error(ErrorKind::Refused, "refused by policy (users)", {}, 0,
+                "dynamic user '" + plan.identity.name + "' has uid " + std::to_string(uid) +
+                    ", outside the allowed uid range " + dyn.allowed->str());
+  plan.identity.uid = uid;
+  plan.identity.gid = static_cast<gid_t>(uid);
+  plan.mounts.amendments["/etc/passwd"] = ns::passwd_line(plan.identity, kDynamicUserGecos);
+  plan.mounts.amendments["/etc/group"] = ns::group_line(plan.identity);
+  spdlog::info("dynamic user {} has uid {}, home {}", plan.identity.name, uid, plan.identity.home);
+}
+
 // D/users/[SLICE/]NAME. A leftover cgroup of a server that exited on its own
-// is replaced; a running one is a conflict.
+// is replaced; a running one is a conflict. Under the users lock, so the
+// slice cannot be removed as idle between its creation and the unit's.
 cg::CgroupDir create_unit_cgroup(const SpawnPlan& plan) {
+  cg::UsersLock lock(plan.layout);
   if (auto existing = plan.layout.find_unit(plan.unit)) {
     cg::CgroupDir old = cg::CgroupDir::open(existing->path);
     if (old.populated())
@@ -83,9 +104,9 @@ pid_t start_server(const cg::CgroupDir& unit, const SpawnPlan& plan) {
   rethrow_child_failure(report);
 }
 
-}  // namespace
-
-int spawn(const SpawnPlan& plan) {
+// Create the unit, write its limits, start the server; on failure the unit's
+// cgroup is removed.
+pid_t start_unit(const SpawnPlan& plan) {
   cg::CgroupDir unit = create_unit_cgroup(plan);
   cg::RemoveOnFailure guard(unit);
   write_limits(unit, plan);
@@ -93,6 +114,25 @@ int spawn(const SpawnPlan& plan) {
   guard.release();
   spdlog::info("started unit {} as {} (pid {}) in {}", plan.unit, plan.identity.name, pid,
                unit.path());
+  return pid;
+}
+
+}  // namespace
+
+int spawn(SpawnPlan plan) {
+  if (plan.dynamic_user) provision_dynamic_user(plan);
+  pid_t pid = 0;
+  try {
+    pid = start_unit(plan);
+  } catch (const Error&) {
+    // Nothing left behind: a slice this spawn created goes with its unit.
+    if (!plan.slice.empty()) try {
+        cg::remove_slice_if_idle(plan.layout, plan.slice);
+      } catch (const Error& e) {
+        spdlog::warn("could not remove idle slice {}: {}", plan.slice, e.what());
+      }
+    throw;
+  }
   std::printf("%d\n", pid);
   return 0;
 }

@@ -1,10 +1,16 @@
 #include "launcher/spawn_plan.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <vector>
 
 #include "cgroup/names.hpp"
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
+#include "namespaces/nss_entries.hpp"
 
 namespace cgspawn {
 namespace {
@@ -14,24 +20,63 @@ namespace {
 // same interface files as its children will.
 void check_limits_enforceable(const SpawnPlan& plan) {
   cg::CgroupDir users = plan.layout.open_users();
-  std::string parent_path = plan.layout.users_path();
-  std::set<std::string> enabled = users.subtree_control();
-  struct stat st {};
-  if (!plan.slice.empty() && ::stat((parent_path + "/" + plan.slice).c_str(), &st) == 0) {
-    parent_path += "/" + plan.slice;
-    enabled = cg::CgroupDir::open(parent_path).subtree_control();
-  }
-  for (const auto& c : cg::missing_controllers(plan.limits, enabled))
-    throw Error(ErrorKind::System, "check controllers", parent_path, 0,
-                "the " + c +
-                    " controller is not enabled for units, so its limit cannot be "
-                    "enforced: run `cgspawn init`, and `kernel-check` if it stays unavailable");
-  for (const auto& w : plan.limits)
-    if (!users.has(w.file))
-      throw_bad_request("check --property", "cgroup interface file '" + w.file +
-                                                "' does not exist on this kernel: check the name "
-                                                "(ls " +
-                                                parent_path + ")");
+  if (!plan.slice.empty() && plan.layout.is_slice(plan.slice))
+    cg::check_enforceable(plan.limits, cg::CgroupDir::open(users.path() + "/" + plan.slice), users);
+  else
+    cg::check_enforceable(plan.limits, users, users);
+}
+
+// What holds NAME in the user or group database, if anything.
+std::optional<std::string> account_named(const std::string& name) {
+  std::vector<char> buf(4096);
+  struct passwd pw {};
+  struct passwd* pfound = nullptr;
+  while (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &pfound) == ERANGE)
+    buf.resize(buf.size() * 2);
+  if (pfound) return "an existing user (uid " + std::to_string(pw.pw_uid) + ")";
+  struct group gr {};
+  struct group* gfound = nullptr;
+  while (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &gfound) == ERANGE)
+    buf.resize(buf.size() * 2);
+  if (gfound) return "an existing group (gid " + std::to_string(gr.gr_gid) + ")";
+  return std::nullopt;
+}
+
+std::string normalised_state_dir(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir.empty() || dir.front() != '/' || dir == "/" || dir.find("/../") != dir.npos ||
+      dir.ends_with("/..") || dir.find("/./") != dir.npos || dir.ends_with("/."))
+    throw_bad_request("parse --dynamic-user-state",
+                      "--dynamic-user-state '" + dir.substr(0, 80) +
+                          "' must be an absolute, normalised directory path");
+  return dir;
+}
+
+// Everything about the dynamic user that does not need its uid: the name is
+// free, the range valid, the passwd fields clean, the shell runnable. The uid
+// is allocated (a lasting change) only by spawn().
+void plan_dynamic_user(const SpawnRequest& req, SpawnPlan& plan) {
+  validate_dynamic_user_name(req.user);
+  if (auto holder = account_named(req.user))
+    throw_bad_request("check dynamic user name",
+                      "'" + req.user + "' is " + *holder +
+                          ": a dynamic user needs a name of its own (drop --dynamic-user to "
+                          "run as that account)");
+  DynamicUserPlan dyn;
+  dyn.state_dir = normalised_state_dir(req.dynamic_user_state);
+  if (!req.dynamic_user_range.empty()) dyn.range = parse_uid_range(req.dynamic_user_range);
+  const std::string& shell = req.dynamic_user_shell;
+  if (shell.empty() || shell.front() != '/' || ::access(shell.c_str(), X_OK) != 0)
+    throw_bad_request("check --dynamic-user-shell", "--dynamic-user-shell '" + shell.substr(0, 80) +
+                                                        "' is not an executable absolute path");
+  plan.identity = ns::Identity{req.user,
+                               static_cast<uid_t>(-1),
+                               static_cast<gid_t>(-1),
+                               DynamicUsers(dyn.state_dir).home_of(req.user),
+                               shell,
+                               false};
+  (void)ns::passwd_line(plan.identity, kDynamicUserGecos);  // refuses ':' in the home or shell
+  plan.dynamic_user = dyn;
 }
 
 }  // namespace
@@ -55,13 +100,26 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, std::string_view env_data) {
   plan.no_new_privs = !req.allow_new_privileges;
   plan.journal_output = use_journal(parse_log_target(req.log_target));
 
-  plan.identity = ns::lookup_user(req.user);
-  if (plan.identity.uid == 0 && !req.allow_root)
-    throw_bad_request("check user",
-                      "refusing to run the server as root (user '" + req.user +
-                          "' has uid 0): pick an unprivileged user or pass --allow-root");
+  ns::MountRequest mounts = req.mounts;
+  if (req.dynamic_user) {
+    plan_dynamic_user(req, plan);
+    // Its namespace shows it in passwd/group, and its home stays writable.
+    mounts.amended_files.insert(mounts.amended_files.end(), {"/etc/passwd", "/etc/group"});
+    mounts.state_dirs.push_back(plan.identity.home);
+  } else {
+    if (req.dynamic_user_range.size() || req.dynamic_user_state != kDynamicUserState ||
+        req.dynamic_user_shell != kDynamicUserShell)
+      throw_bad_request("parse --dynamic-user-*",
+                        "--dynamic-user-range, --dynamic-user-state and --dynamic-user-shell "
+                        "need --dynamic-user");
+    plan.identity = ns::lookup_user(req.user);
+    if (plan.identity.uid == 0 && !req.allow_root)
+      throw_bad_request("check user",
+                        "refusing to run the server as root (user '" + req.user +
+                            "' has uid 0): pick an unprivileged user or pass --allow-root");
+  }
 
-  plan.mounts = ns::make_mount_plan(req.mounts);
+  plan.mounts = ns::make_mount_plan(mounts);
 
   if (req.env_stdin) plan.env = parse_env_records(env_data);
   if (req.setenv_defaults) {

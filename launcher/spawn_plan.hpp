@@ -3,12 +3,14 @@
 // command) and touches nothing, so a bad request leaves no trace.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cgroup/layout.hpp"
 #include "cgroup/limits.hpp"
+#include "launcher/dynamic_users.hpp"
 #include "launcher/env_records.hpp"
 #include "launcher/logging.hpp"
 #include "namespaces/identity.hpp"
@@ -30,6 +32,18 @@ struct SpawnRequest {
   std::string workdir;  // empty: the user's home
   std::string log_target = "auto";
   std::vector<std::string> command;
+  // --dynamic-user: `user` names a user with no account, given a uid/gid
+  // from the range (kept forever) and a home under the state directory.
+  bool dynamic_user = false;
+  std::string dynamic_user_range;  // empty: the default range
+  std::string dynamic_user_state = kDynamicUserState;
+  std::string dynamic_user_shell = kDynamicUserShell;
+};
+
+struct DynamicUserPlan {
+  std::string state_dir;  // normalised
+  UidRange range;
+  std::optional<UidRange> allowed;  // the sudo policy's uid bounds, when it applies
 };
 
 struct SpawnPlan {
@@ -45,6 +59,9 @@ struct SpawnPlan {
   std::string workdir;
   bool workdir_is_default = true;  // home: fall back to / if it is missing
   bool journal_output = false;
+  // Set for --dynamic-user: identity.uid/gid and the passwd/group lines of
+  // the mount plan are filled in by spawn(), once the uid is allocated.
+  std::optional<DynamicUserPlan> dynamic_user;
 };
 
 // ENV_DATA: the bytes read from stdin (only used with env_stdin).

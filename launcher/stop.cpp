@@ -4,6 +4,7 @@
 
 #include "cgroup/cgroup_dir.hpp"
 #include "cgroup/names.hpp"
+#include "cgroup/slices.hpp"
 #include "common/error.hpp"
 #include "launcher/commands.hpp"
 
@@ -30,6 +31,9 @@ int stop_unit(const cg::Layout& layout, const std::string& name,
   }
   unit.remove();
   spdlog::info("stopped unit {}", name);
+  if (!where->slice.empty() && cg::remove_slice_if_idle(layout, where->slice))
+    spdlog::info("removed slice {}: its last unit stopped and it has no configured limits",
+                 where->slice);
   return 0;
 }
 
