@@ -1,0 +1,97 @@
+// The sudo policy for dynamic users and slice limits: off by default, the
+// range bounded by users.uid_min/uid_max, the state directory fixed.
+#include <gtest/gtest.h>
+
+#include "common/error.hpp"
+#include "launcher/policy.hpp"
+
+using cgspawn::Caller;
+using cgspawn::Policy;
+using cgspawn::SpawnPlan;
+using cgspawn::SpawnRequest;
+
+namespace {
+
+const Caller kHub{1500, "jhub"};
+
+struct DynamicRequest {
+  SpawnRequest req;
+  SpawnPlan plan;
+  DynamicRequest() {
+    req.command = {"/usr/bin/jupyterhub-singleuser"};
+    req.user = "oauth-alice";
+    req.dynamic_user = true;
+    plan.argv = req.command;
+    plan.identity = {"oauth-alice",
+                     static_cast<uid_t>(-1),
+                     static_cast<gid_t>(-1),
+                     "/var/lib/cgspawn/home/oauth-alice",
+                     "/bin/bash",
+                     false};
+    plan.dynamic_user = cgspawn::DynamicUserPlan{cgspawn::kDynamicUserState, {}, std::nullopt};
+  }
+};
+
+Policy allowing(const std::string& extra = "") {
+  return cgspawn::parse_policy(
+      R"({"allow_dynamic_users": true, "users": {"group": "jupyterhub-users"})" + extra + "}",
+      "test");
+}
+
+std::string refusal(const Policy& p, DynamicRequest& r) {
+  try {
+    cgspawn::enforce_spawn(p, kHub, r.req, r.plan);
+  } catch (const cgspawn::Error& e) {
+    EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(DynamicUserPolicy, OffByDefault) {
+  EXPECT_FALSE(cgspawn::parse_policy("{}", "test").allow_dynamic_users);
+  DynamicRequest r;
+  EXPECT_NE(refusal(cgspawn::parse_policy("{}", "test"), r).find("(allow_dynamic_users)"),
+            std::string::npos);
+  EXPECT_THROW(cgspawn::parse_policy(R"({"allow_dynamic_users": "yes"})", "t"), cgspawn::Error);
+}
+
+TEST(DynamicUserPolicy, AllowedWithinTheUidBoundsWithoutGroupMembership) {
+  DynamicRequest r;
+  EXPECT_EQ(refusal(allowing(), r), "") << "users.group cannot apply to a user with no account";
+  ASSERT_TRUE(r.plan.dynamic_user->allowed.has_value());
+  EXPECT_EQ(r.plan.dynamic_user->allowed->first, 1000u);
+  EXPECT_EQ(r.plan.dynamic_user->allowed->last, 59999u);
+}
+
+TEST(DynamicUserPolicy, RangeMustLieWithinTheUidBounds) {
+  DynamicRequest r;
+  r.plan.dynamic_user->range = {65536, 70000};
+  EXPECT_NE(refusal(allowing(), r).find("(users)"), std::string::npos);
+  r.plan.dynamic_user->range = {20000, 29999};
+  EXPECT_NE(refusal(allowing(R"(, "users": {"uid_min": 25000, "uid_max": 59999})"), r)
+                .find("outside the allowed uid range 25000-59999"),
+            std::string::npos);
+}
+
+TEST(DynamicUserPolicy, StateDirectoryIsTheDefaultOnly) {
+  DynamicRequest r;
+  r.req.dynamic_user_state = "/home/jhub/state";
+  r.plan.dynamic_user->state_dir = "/home/jhub/state";
+  EXPECT_NE(refusal(allowing(), r).find("(dynamic_user_state)"), std::string::npos);
+}
+
+TEST(SliceSetPolicy, PropertiesMustBeAllowedTypedLimitsAreFree) {
+  Policy p = cgspawn::parse_policy(R"({"properties": ["io.weight"]})", "test");
+  EXPECT_NO_THROW(
+      cgspawn::enforce_slice_set(p, {{"memory.max", "max", "memory"}, {"io.weight", "50", "io"}}));
+  try {
+    cgspawn::enforce_slice_set(p, {{"cpuset.cpus", "0", "cpuset"}});
+    FAIL() << "an unlisted property passed";
+  } catch (const cgspawn::Error& e) {
+    EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused);
+    EXPECT_NE(std::string(e.what()).find("(properties)"), std::string::npos) << e.what();
+  }
+}
