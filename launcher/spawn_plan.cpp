@@ -107,7 +107,7 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, std::string_view env_data) {
     mounts.amended_files.insert(mounts.amended_files.end(), {"/etc/passwd", "/etc/group"});
     mounts.state_dirs.push_back(plan.identity.home);
   } else {
-    if (req.dynamic_user_range.size() || req.dynamic_user_state != kDynamicUserState ||
+    if (!req.dynamic_user_range.empty() || req.dynamic_user_state != kDynamicUserState ||
         req.dynamic_user_shell != kDynamicUserShell)
       throw_bad_request("parse --dynamic-user-*",
                         "--dynamic-user-range, --dynamic-user-state and --dynamic-user-shell "
