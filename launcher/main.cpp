@@ -19,8 +19,8 @@ namespace {
 
 constexpr const char* kExitCodes =
     "\nExit status: 0 ok; 1 the system refused a step; 2 bad request (nothing was changed);\n"
-    "3 `status`: the unit is not running; 4 refused by the admin's policy; 126 the command could "
-    "not be executed;\n"
+    "3 `status`: the unit is not running (`slice show`: no such slice);\n"
+    "4 refused by the admin's policy; 126 the command could not be executed;\n"
     "127 the command was not found. Errors are one line on stderr naming the step, the\n"
     "object and the errno; launcher records also go to journald (CGSPAWN_UNIT=NAME).";
 
