@@ -19,6 +19,7 @@
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
 #include "common/fd.hpp"
+#include "common/files.hpp"
 
 namespace cgspawn {
 namespace {
@@ -258,11 +259,7 @@ std::optional<Policy> load_policy(const std::string& path) {
     refuse("policy file", path + ": " + std::strerror(errno));
   }
   check_policy_is_root_owned(path);
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
-    text.append(buf, static_cast<size_t>(n));
-  return parse_policy(text, path);
+  return parse_policy(read_fd(fd.get(), path), path);
 }
 
 std::string policy_root(const Policy& policy, const std::string& explicit_root) {
