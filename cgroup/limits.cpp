@@ -1,6 +1,7 @@
 #include "cgroup/limits.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
@@ -39,6 +40,15 @@ LimitWrite property_write(std::string_view prop) {
         "parse --property",
         "--property file '" + file + "' is not a cgroup interface file name: e.g. io.weight");
   std::string controller = file.substr(0, dot);
+  // Files the typed flags own are set only through them, so their values
+  // are always parsed (and, in sudo mode, held to the policy's ceilings).
+  static const std::map<std::string, std::string> typed = {
+      {"memory.max", "--memory-max"}, {"memory.swap.max", "--memory-swap-max"},
+      {"memory.low", "--memory-low"}, {"cpu.max", "--cpu-max"},
+      {"cpu.weight", "--cpu-weight"}, {"pids.max", "--tasks-max"}};
+  if (auto it = typed.find(file); it != typed.end())
+    throw_bad_request("parse --property",
+                      "--property " + file + " is set with " + it->second + ": use that flag");
   if (controller == "cgroup")
     throw_bad_request(
         "parse --property",

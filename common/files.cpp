@@ -10,21 +10,6 @@
 namespace cgspawn {
 namespace {
 
-std::string read_all(int fd, const std::string& display) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_system("read", display, errno);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 void write_once(int fd, std::string_view value, const std::string& display) {
   ssize_t n;
   do {
@@ -40,10 +25,25 @@ std::string joined(const std::string& dir, const std::string& name) {
 
 }  // namespace
 
+std::string read_fd(int fd, const std::string& display, size_t limit) {
+  std::string out;
+  char buf[65536];
+  while (out.size() <= limit) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_system("read", display, errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
 std::string read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_system("open", path, errno);
-  return read_all(fd.get(), path);
+  return read_fd(fd.get(), path);
 }
 
 void write_file(const std::string& path, std::string_view value) {
@@ -55,7 +55,7 @@ void write_file(const std::string& path, std::string_view value) {
 std::string read_file_at(int dirfd, const std::string& name, const std::string& display_dir) {
   UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_system("open", joined(display_dir, name), errno);
-  return read_all(fd.get(), joined(display_dir, name));
+  return read_fd(fd.get(), joined(display_dir, name));
 }
 
 void write_file_at(int dirfd, const std::string& name, std::string_view value,

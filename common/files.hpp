@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,9 @@
 
 namespace cgspawn {
 
+// Read FD until EOF, or until more than LIMIT bytes have arrived (the caller
+// then sees size() > limit and decides). DISPLAY names it in errors.
+std::string read_fd(int fd, const std::string& display, size_t limit = SIZE_MAX);
 // Read a whole file (pseudo-files report size 0, so read until EOF).
 std::string read_file(const std::string& path);
 // Write VALUE in a single write(2), as cgroupfs expects; no O_CREAT.

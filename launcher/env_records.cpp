@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "common/error.hpp"
+#include "common/files.hpp"
 
 namespace cgspawn {
 namespace {
@@ -50,19 +51,10 @@ EnvList parse_env_records(std::string_view data) {
 }
 
 std::string read_env_stream(int fd) {
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_system("read environment", "stdin", errno);
-    }
-    if (n == 0) return data;
-    data.append(buf, static_cast<size_t>(n));
-    if (data.size() > kMaxEnvBytes)
-      throw_bad_request("read environment", "environment on stdin exceeds 1 MiB: send less");
-  }
+  std::string data = read_fd(fd, "stdin (environment)", kMaxEnvBytes);
+  if (data.size() > kMaxEnvBytes)
+    throw_bad_request("read environment", "environment on stdin exceeds 1 MiB: send less");
+  return data;
 }
 
 void set_default(EnvList& env, std::string_view key, std::string_view value) {

@@ -69,9 +69,10 @@ bool use_journal(LogTarget target) noexcept {
   return target == LogTarget::Journal || (target == LogTarget::Auto && journal_available());
 }
 
-void audit_refusal(const std::string& caller, const std::string& rule, const std::string& request) {
+void audit_refusal(const std::string& caller, const std::string& rule, const std::string& message,
+                   const std::string& request) {
   if (!journal_available()) return;
-  sd_journal_send("MESSAGE=refused %s for %s: %s", request.c_str(), caller.c_str(), rule.c_str(),
+  sd_journal_send("MESSAGE=%s: %s (caller %s)", message.c_str(), request.c_str(), caller.c_str(),
                   "PRIORITY=%d", LOG_WARNING, "SYSLOG_IDENTIFIER=cgspawn", "CGSPAWN_AUDIT=refused",
                   "CGSPAWN_CALLER=%s", caller.c_str(), "CGSPAWN_RULE=%s", rule.c_str(),
                   "CGSPAWN_REQUEST=%s", request.c_str(), nullptr);

@@ -19,7 +19,8 @@ bool use_journal(LogTarget target) noexcept;
 
 // A policy refusal for the audit trail: journald record with the caller,
 // the rule and the request (argv holds no secrets: the environment is on stdin).
-void audit_refusal(const std::string& caller, const std::string& rule, const std::string& request);
+void audit_refusal(const std::string& caller, const std::string& rule, const std::string& message,
+                   const std::string& request);
 
 // (Re)configure the default spdlog logger for this run.
 void setup_logging(const std::string& unit = {}, const std::string& user = {});

@@ -276,10 +276,13 @@ int dispatch(int argc, char** argv) {
   if (spawn->parsed()) {
     cgspawn::setup_logging(req.unit, req.user);
     std::string env = req.env_stdin ? cgspawn::read_env_stream(STDIN_FILENO) : std::string{};
+    if (policy) cgspawn::enforce_request(*policy, caller.value_or(cgspawn::Caller{0, "root"}), req);
     auto plan = cgspawn::make_spawn_plan(req, env);
-    if (policy)
-      cgspawn::enforce_spawn(*policy, caller.value_or(cgspawn::Caller{0, "root"}), req, plan);
-    return cgspawn::spawn(plan);
+    if (policy) {
+      cgspawn::drop_env(*policy, plan.env);
+      cgspawn::bound_dynamic_user(*policy, plan);
+    }
+    return cgspawn::spawn(std::move(plan));
   }
   if (check->parsed()) return cgspawn::run_check(root, json);
   cgspawn::setup_logging(name);
@@ -312,7 +315,10 @@ int main(int argc, char** argv) {
       std::string request;
       for (int i = 0; i < argc; ++i) request += (i ? " " : "") + std::string(argv[i]);
       auto caller = cgspawn::delegated_caller();
-      cgspawn::audit_refusal(caller ? caller->name : "root", e.what(), request);
+      // step() is "refused by policy (RULE)": the field holds just RULE.
+      std::string rule = e.step().substr(e.step().find('(') + 1);
+      rule.pop_back();
+      cgspawn::audit_refusal(caller ? caller->name : "root", rule, e.what(), request);
     }
     return cgspawn::exit_status(e.kind());
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
 #include "common/fd.hpp"
+#include "common/files.hpp"
 
 namespace cgspawn {
 namespace {
@@ -77,17 +79,21 @@ void check_user(const Policy& p, const Caller& caller, const ns::Identity& who) 
     refuse("users", "user '" + who.name + "' is not in the group '" + p.user_group + "'");
 }
 
-void check_dynamic_user(const Policy& p, const SpawnRequest& req, SpawnPlan& plan) {
+// A dynamic user has no account to look up: its range must lie within the
+// allowed uids, and its state is the default directory (a caller's directory
+// would let it choose the mapping, and so the uid).
+void check_dynamic_user(const Policy& p, const SpawnRequest& req) {
   if (!p.allow_dynamic_users) refuse("allow_dynamic_users", "--dynamic-user is not allowed");
-  if (plan.dynamic_user->state_dir != kDynamicUserState)
-    refuse("dynamic_user_state", "--dynamic-user-state " + req.dynamic_user_state +
+  std::string state = req.dynamic_user_state;
+  while (state.size() > 1 && state.back() == '/') state.pop_back();
+  if (state != kDynamicUserState)
+    refuse("dynamic_user_state", "--dynamic-user-state " + req.dynamic_user_state.substr(0, 200) +
                                      " is not allowed: dynamic users live in " + kDynamicUserState);
-  const UidRange& r = plan.dynamic_user->range;
+  const UidRange r =
+      req.dynamic_user_range.empty() ? UidRange{} : parse_uid_range(req.dynamic_user_range);
   if (r.first < p.uid_min || r.last > p.uid_max)
     refuse("users", "--dynamic-user-range " + r.str() + " is outside the allowed uid range " +
                         std::to_string(p.uid_min) + "-" + std::to_string(p.uid_max));
-  // A name mapped earlier keeps its uid whatever the range: spawn() checks it.
-  plan.dynamic_user->allowed = UidRange{p.uid_min, p.uid_max};
 }
 
 bool is_typed_limit(const std::string& file) {
@@ -115,13 +121,21 @@ void check_command(const Policy& p, const std::vector<std::string>& argv) {
         }() + ")");
 }
 
-uint64_t limit_value(const SpawnPlan& plan, const std::string& file) {
-  for (const auto& w : plan.limits)
-    if (w.file == file) {
-      if (w.value == "max") return UINT64_MAX;
-      if (file == "cpu.max") return std::stoull(w.value.substr(0, w.value.find(' ')));
-      return std::stoull(w.value);
-    }
+// The typed limits' values as the planner wrote them ("max", a number, or
+// "QUOTA PERIOD" for cpu.max, normalised to the standard period).
+uint64_t limit_value(const std::vector<cg::LimitWrite>& writes, const std::string& file) {
+  for (const auto& w : writes) {
+    if (w.file != file) continue;
+    if (w.value.starts_with("max")) return UINT64_MAX;
+    std::string_view v = w.value;
+    uint64_t quota = 0, period = cg::kCpuPeriodUsec;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), quota);
+    if (ec != std::errc()) return UINT64_MAX;
+    if (file == "cpu.max" && p != v.data() + v.size())
+      std::from_chars(p + 1, v.data() + v.size(), period);
+    if (period == 0) return UINT64_MAX;
+    return file == "cpu.max" ? quota * cg::kCpuPeriodUsec / period : quota;
+  }
   return UINT64_MAX;  // not given: unlimited
 }
 
@@ -132,11 +146,11 @@ void check_ceiling(std::optional<uint64_t> ceiling, uint64_t asked, const char* 
                      ": the ceiling is " + shown_ceiling + "; pass " + flag + " at most that");
 }
 
-void check_flags(const Policy& p, const SpawnRequest& req, const SpawnPlan& plan) {
+void check_flags(const Policy& p, const SpawnRequest& req) {
   if (req.allow_new_privileges && !p.allow_new_privileges)
     refuse("allow_new_privileges", "--allow-new-privileges is not allowed");
   if (req.allow_root && !p.allow_root) refuse("allow_root", "--allow-root is not allowed");
-  if (plan.seccomp == ns::SeccompProfile::None && !p.allow_seccomp_none)
+  if (req.seccomp == "none" && !p.allow_seccomp_none)
     refuse("allow_seccomp_none", "--seccomp none is not allowed");
   for (const auto& dev : req.mounts.devices)
     if (std::find(p.devices.begin(), p.devices.end(), dev) == p.devices.end())
@@ -148,16 +162,20 @@ void check_flags(const Policy& p, const SpawnRequest& req, const SpawnPlan& plan
     if (!ok)
       refuse("read_write_prefixes", "--read-write " + rw + " is outside the allowed prefixes");
   }
-  check_properties(p, plan.limits);
+}
+
+void check_limits(const Policy& p, const SpawnRequest& req) {
+  auto writes = cg::plan_limits(req.limits);  // typed files can only come from typed flags
+  check_properties(p, writes);
   auto show = [](std::optional<uint64_t> v) { return v ? std::to_string(*v) : std::string("-"); };
-  check_ceiling(p.max_memory, limit_value(plan, "memory.max"), "max_memory", "--memory-max",
+  check_ceiling(p.max_memory, limit_value(writes, "memory.max"), "max_memory", "--memory-max",
                 show(p.max_memory) + " bytes");
   check_ceiling(
-      p.max_cpu_quota, limit_value(plan, "cpu.max"), "max_cpu", "--cpu-max",
+      p.max_cpu_quota, limit_value(writes, "cpu.max"), "max_cpu", "--cpu-max",
       p.max_cpu_quota
           ? std::to_string(static_cast<double>(*p.max_cpu_quota) / cg::kCpuPeriodUsec) + " CPUs"
           : "-");
-  check_ceiling(p.max_tasks, limit_value(plan, "pids.max"), "max_tasks", "--tasks-max",
+  check_ceiling(p.max_tasks, limit_value(writes, "pids.max"), "max_tasks", "--tasks-max",
                 show(p.max_tasks));
 }
 
@@ -280,11 +298,7 @@ std::optional<Policy> load_policy(const std::string& path) {
     refuse("policy file", path + ": " + std::strerror(errno));
   }
   check_policy_is_root_owned(path);
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
-    text.append(buf, static_cast<size_t>(n));
-  return parse_policy(text, path);
+  return parse_policy(read_fd(fd.get(), path), path);
 }
 
 std::string policy_root(const Policy& policy, const std::string& explicit_root) {
@@ -296,8 +310,14 @@ std::string policy_root(const Policy& policy, const std::string& explicit_root) 
     return cg::resolve_root({});
   }
   std::string allowed = cg::resolve_root(policy.cgroup_root);
-  if (!explicit_root.empty() && cg::resolve_root(explicit_root) != allowed)
-    refuse("cgroup_root", "--cgroup-root " + explicit_root + " is not the allowed root " + allowed);
+  if (!explicit_root.empty()) {
+    // Compare resolved paths, and refuse (not "bad request") whatever does
+    // not resolve to the allowed root: the audit trail must see it.
+    char buf[PATH_MAX];
+    if (::realpath(explicit_root.c_str(), buf) == nullptr || allowed != buf)
+      refuse("cgroup_root",
+             "--cgroup-root " + explicit_root + " is not the allowed root " + allowed);
+  }
   return allowed;
 }
 
@@ -307,15 +327,24 @@ bool env_always_dropped(const Policy& policy, std::string_view name) {
          std::any_of(policy.drop_env.begin(), policy.drop_env.end(), hit);
 }
 
-void enforce_spawn(const Policy& policy, const Caller& caller, const SpawnRequest& req,
-                   SpawnPlan& plan) {
-  check_command(policy, plan.argv);
-  if (plan.dynamic_user)
-    check_dynamic_user(policy, req, plan);
+void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req) {
+  if (!req.command.empty()) check_command(policy, req.command);
+  if (req.dynamic_user)
+    check_dynamic_user(policy, req);
   else
-    check_user(policy, caller, plan.identity);
-  check_flags(policy, req, plan);
-  std::erase_if(plan.env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
+    check_user(policy, caller, ns::lookup_user(req.user));
+  check_flags(policy, req);
+  check_limits(policy, req);
+}
+
+void drop_env(const Policy& policy, EnvList& env) {
+  std::erase_if(env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
+}
+
+void bound_dynamic_user(const Policy& policy, SpawnPlan& plan) {
+  // A name mapped earlier keeps its uid whatever the range: spawn() checks
+  // that uid against these bounds once it is known.
+  if (plan.dynamic_user) plan.dynamic_user->allowed = UidRange{policy.uid_min, policy.uid_max};
 }
 
 void enforce_slice_set(const Policy& policy, const std::vector<cg::LimitWrite>& writes) {

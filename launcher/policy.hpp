@@ -57,10 +57,17 @@ std::optional<Policy> load_policy(const std::string& path);
 // The cgroup root a caller under POLICY acts in; EXPLICIT is --cgroup-root.
 std::string policy_root(const Policy& policy, const std::string& explicit_root);
 
-// Refuse what the policy forbids (Error(Refused), naming the rule); drop
-// the environment variables it always drops.
-void enforce_spawn(const Policy& policy, const Caller& caller, const SpawnRequest& req,
-                   SpawnPlan& plan);
+// Refuse what the policy forbids (Error(Refused), naming the rule), judging
+// the request alone: it runs before any planning, so a refused request
+// neither touches nor probes anything (not even whether a path exists).
+void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req);
+
+// Drop the environment variables the policy always drops.
+void drop_env(const Policy& policy, EnvList& env);
+
+// A dynamic user's uid, once spawn() knows it, must lie within the policy's
+// uid bounds (a name allocated earlier keeps its uid whatever the range).
+void bound_dynamic_user(const Policy& policy, SpawnPlan& plan);
 
 // `slice set` through sudo: --property files must be allowed ones (typed
 // limits are free: a slice's limits only ever narrow what D allows).

@@ -75,6 +75,22 @@ TEST(PlanLimits, PropertyMayNotOverrideATypedFlag) {
   EXPECT_THROW(cg::plan_limits(f), cgspawn::Error);
 }
 
+// Typed files only through their flags, even alone: a raw value (100G,
+// "100000 1000", 0x100000) would escape parsing and the sudo-mode ceilings.
+TEST(PlanLimits, TypedFilesAreNeverProperties) {
+  for (const char* prop : {"memory.max=100G", "cpu.max=100000 1000", "pids.max=0x100000",
+                           "memory.swap.max=max", "memory.low=1", "cpu.weight=10000"}) {
+    cg::LimitFlags f;
+    f.properties = {prop};
+    try {
+      cg::plan_limits(f);
+      ADD_FAILURE() << "accepted --property " << prop;
+    } catch (const cgspawn::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("use that flag"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(MissingControllers, NamesEachOnce) {
   cg::LimitFlags f;
   f.memory_max = "1G";

@@ -40,7 +40,7 @@ Policy allowing(const std::string& extra = "") {
 
 std::string refusal(const Policy& p, DynamicRequest& r) {
   try {
-    cgspawn::enforce_spawn(p, kHub, r.req, r.plan);
+    cgspawn::enforce_request(p, kHub, r.req);
   } catch (const cgspawn::Error& e) {
     EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << e.what();
     return e.what();
@@ -61,16 +61,20 @@ TEST(DynamicUserPolicy, OffByDefault) {
 TEST(DynamicUserPolicy, AllowedWithinTheUidBoundsWithoutGroupMembership) {
   DynamicRequest r;
   EXPECT_EQ(refusal(allowing(), r), "") << "users.group cannot apply to a user with no account";
-  ASSERT_TRUE(r.plan.dynamic_user->allowed.has_value());
-  EXPECT_EQ(r.plan.dynamic_user->allowed->first, 1000u);
-  EXPECT_EQ(r.plan.dynamic_user->allowed->last, 59999u);
+  // The uid a name already has is checked against the bounds once known.
+  SpawnPlan plan;
+  plan.dynamic_user = cgspawn::DynamicUserPlan{cgspawn::kDynamicUserState, {}, std::nullopt};
+  cgspawn::bound_dynamic_user(allowing(), plan);
+  ASSERT_TRUE(plan.dynamic_user->allowed.has_value());
+  EXPECT_EQ(plan.dynamic_user->allowed->first, 1000u);
+  EXPECT_EQ(plan.dynamic_user->allowed->last, 59999u);
 }
 
 TEST(DynamicUserPolicy, RangeMustLieWithinTheUidBounds) {
   DynamicRequest r;
-  r.plan.dynamic_user->range = {65536, 70000};
+  r.req.dynamic_user_range = "65536-70000";
   EXPECT_NE(refusal(allowing(), r).find("(users)"), std::string::npos);
-  r.plan.dynamic_user->range = {20000, 29999};
+  r.req.dynamic_user_range = "";  // the default, 20000-29999
   EXPECT_NE(refusal(allowing(R"(, "users": {"uid_min": 25000, "uid_max": 59999})"), r)
                 .find("outside the allowed uid range 25000-59999"),
             std::string::npos);
@@ -79,8 +83,9 @@ TEST(DynamicUserPolicy, RangeMustLieWithinTheUidBounds) {
 TEST(DynamicUserPolicy, StateDirectoryIsTheDefaultOnly) {
   DynamicRequest r;
   r.req.dynamic_user_state = "/home/jhub/state";
-  r.plan.dynamic_user->state_dir = "/home/jhub/state";
   EXPECT_NE(refusal(allowing(), r).find("(dynamic_user_state)"), std::string::npos);
+  r.req.dynamic_user_state = "/var/lib/cgspawn/";
+  EXPECT_EQ(refusal(allowing(), r), "");
 }
 
 TEST(SliceSetPolicy, PropertiesMustBeAllowedTypedLimitsAreFree) {

@@ -19,18 +19,16 @@ namespace {
 
 const Caller kHub{1500, "jhub"};
 
-// A legitimate request for alice (uid 2000), which each case then spoils.
+// A legitimate request for nobody (present on every host; the test policy's
+// uid range admits it), which each case then spoils.
 struct Request {
   SpawnRequest req;
-  SpawnPlan plan;
   Request() {
     req.command = {"/usr/bin/jupyterhub-singleuser"};
-    plan.argv = req.command;
-    plan.identity = {"alice", 2000, 2000, "/home/alice", "/bin/bash"};
-    plan.limits = {{"memory.max", "1073741824", "memory"},
-                   {"cpu.max", "100000 100000", "cpu"},
-                   {"pids.max", "100", "pids"}};
-    plan.env = {{"JUPYTERHUB_API_TOKEN", "t"}, {"PATH", "/usr/bin"}};
+    req.user = "nobody";
+    req.limits.memory_max = "1G";
+    req.limits.cpu_max = "1";
+    req.limits.tasks_max = "100";
   }
 };
 
@@ -38,7 +36,7 @@ Policy strict() {
   return cgspawn::parse_policy(R"({
     // comments are allowed
     "commands": ["/usr/bin/jupyterhub-singleuser"],
-    "users": {"uid_min": 1000, "uid_max": 59999},
+    "users": {"uid_min": 1000, "uid_max": 65534},
     "read_write_prefixes": ["/home"],
     "properties": ["io.weight"],
     "devices": ["/dev/nvidia0"],
@@ -48,10 +46,10 @@ Policy strict() {
                                "test");
 }
 
-void expect_refused(const Policy& p, Request& r, const std::string& rule,
+void expect_refused(const Policy& p, const Request& r, const std::string& rule,
                     const Caller& caller = kHub) {
   try {
-    cgspawn::enforce_spawn(p, caller, r.req, r.plan);
+    cgspawn::enforce_request(p, caller, r.req);
     ADD_FAILURE() << "not refused; expected rule " << rule;
   } catch (const cgspawn::Error& e) {
     EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << e.what();
@@ -86,13 +84,16 @@ TEST(PolicyParse, TyposAndBadValuesAreRefusedNotIgnored) {
 
 TEST(PolicyEnforce, LegitimateRequestPassesAndDropsLoaderVariables) {
   Request r;
-  r.plan.env.emplace_back("LD_PRELOAD", "/tmp/evil.so");
-  r.plan.env.emplace_back("LD_LIBRARY_PATH", "/tmp");
-  r.plan.env.emplace_back("PYTHONPATH", "/tmp");
-  r.plan.env.emplace_back("SECRET_X", "1");
-  EXPECT_NO_THROW(cgspawn::enforce_spawn(strict(), kHub, r.req, r.plan));
+  EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, r.req));
+  cgspawn::EnvList env{{"JUPYTERHUB_API_TOKEN", "t"},
+                       {"LD_PRELOAD", "/tmp/evil.so"},
+                       {"LD_LIBRARY_PATH", "/tmp"},
+                       {"PYTHONPATH", "/tmp"},
+                       {"SECRET_X", "1"},
+                       {"PATH", "/usr/bin"}};
+  cgspawn::drop_env(strict(), env);
   std::vector<std::string> keys;
-  for (const auto& [k, v] : r.plan.env) keys.push_back(k);
+  for (const auto& [k, v] : env) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"JUPYTERHUB_API_TOKEN", "PATH"}));
 }
 
@@ -101,25 +102,23 @@ TEST(PolicyEnforce, CommandMustMatchExactly) {
                           "/usr/bin//jupyterhub-singleuser", "jupyterhub-singleuser",
                           "/usr/bin/jupyterhub-singleuser-evil", "/tmp/jupyterhub-singleuser"}) {
     Request r;
-    r.plan.argv = {cmd};
+    r.req.command = {cmd};
     expect_refused(strict(), r, "commands");
   }
 }
 
 TEST(PolicyEnforce, TargetUsers) {
   Request root;
-  root.plan.identity.uid = 0;
+  root.req.user = "root";
   expect_refused(strict(), root, "users");
   Request self;
-  self.plan.identity.uid = kHub.uid;
-  expect_refused(strict(), self, "users");
-  Request out_of_range;
-  out_of_range.plan.identity.uid = 65534;
-  expect_refused(strict(), out_of_range, "users");
+  expect_refused(strict(), self, "users", Caller{65534, "nobody"});  // the hub's own account
+  Policy narrow = strict();
+  narrow.uid_max = 59999;
+  expect_refused(narrow, Request{}, "users");
   Policy grouped = strict();
   grouped.user_group = "cgspawn-no-such-group";
-  Request r;
-  expect_refused(grouped, r, "users");
+  expect_refused(grouped, Request{}, "users");
 }
 
 TEST(PolicyEnforce, DangerousFlags) {
@@ -130,7 +129,7 @@ TEST(PolicyEnforce, DangerousFlags) {
   root.req.allow_root = true;
   expect_refused(strict(), root, "allow_root");
   Request seccomp;
-  seccomp.plan.seccomp = cgspawn::ns::SeccompProfile::None;
+  seccomp.req.seccomp = "none";
   expect_refused(strict(), seccomp, "allow_seccomp_none");
   Request dev;
   dev.req.mounts.devices = {"/dev/sda"};
@@ -142,7 +141,7 @@ TEST(PolicyEnforce, DangerousFlags) {
   rw_dots.req.mounts.read_write = {"/home/../etc"};
   expect_refused(strict(), rw_dots, "read_write_prefixes");
   Request prop;
-  prop.plan.limits.push_back({"memory.high", "max", "memory"});
+  prop.req.limits.properties = {"memory.high=max"};
   expect_refused(strict(), prop, "properties");
 }
 
@@ -156,22 +155,30 @@ TEST(PolicyEnforce, SymlinkIntoForbiddenPathIsResolved) {
   expect_refused(strict(), r, "read_write_prefixes");
   Request ok;
   ok.req.mounts.read_write = {home.path()};
-  EXPECT_NO_THROW(cgspawn::enforce_spawn(strict(), kHub, ok.req, ok.plan));
+  EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, ok.req));
 }
 
 TEST(PolicyEnforce, Ceilings) {
   Request mem;
-  mem.plan.limits[0].value = std::to_string(3ULL << 30);
+  mem.req.limits.memory_max = "3G";
   expect_refused(strict(), mem, "max_memory");
   Request no_mem;
-  no_mem.plan.limits.erase(no_mem.plan.limits.begin());  // unlimited is above any ceiling
+  no_mem.req.limits.memory_max.clear();  // unlimited is above any ceiling
   expect_refused(strict(), no_mem, "max_memory");
+  Request max_mem;
+  max_mem.req.limits.memory_max = "max";
+  expect_refused(strict(), max_mem, "max_memory");
   Request cpu;
-  cpu.plan.limits[1].value = "300000 100000";
+  cpu.req.limits.cpu_max = "3";
   expect_refused(strict(), cpu, "max_cpu");
   Request tasks;
-  tasks.plan.limits[2].value = "max";
+  tasks.req.limits.tasks_max = "max";
   expect_refused(strict(), tasks, "max_tasks");
+  Request at_ceiling;
+  at_ceiling.req.limits.memory_max = "2G";
+  at_ceiling.req.limits.cpu_max = "2";
+  at_ceiling.req.limits.tasks_max = "500";
+  EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, at_ceiling.req));
 }
 
 TEST(PolicyFile, MustBeRootOwnedAndNotWritableByOthers) {
