@@ -76,7 +76,10 @@ std::string own_cgroup_path(std::string_view proc_cgroup) {
 
 std::string delegated_root(std::string_view mount, std::string_view own_path) {
   std::string path(own_path);
-  if (path.ends_with("/hub")) path.resize(path.size() - 4);
+  // D/hub once the hub moved there; D/.control is where systemd (>= 252)
+  // runs a delegated unit's ExecStartPre/Post commands.
+  for (std::string_view leaf : {"/hub", "/.control"})
+    if (path.ends_with(leaf)) path.resize(path.size() - leaf.size());
   std::string root(mount);
   while (root.size() > 1 && root.ends_with('/')) root.pop_back();
   return path == "/" ? root : root + path;

@@ -16,7 +16,8 @@ std::string find_cgroup2_mount(std::string_view mountinfo);
 std::string own_cgroup_path(std::string_view proc_cgroup);
 
 // D = MOUNT + OWN_PATH with a trailing "/hub" removed (the hub lives in D/hub
-// once `cgspawn init` has run).
+// once `cgspawn init` has run), or a trailing "/.control" (where systemd runs
+// a delegated unit's ExecStartPre/Post= commands).
 std::string delegated_root(std::string_view mount, std::string_view own_path);
 
 // EXPLICIT when given (must be a directory on cgroup2), else derived from

@@ -267,7 +267,7 @@ int dispatch(int argc, char** argv) {
     if (caller && init->parsed())
       throw cgspawn::Error(
           cgspawn::ErrorKind::Refused, "refused by policy (init)", {}, 0,
-          "init is for root (ExecStartPre= of the servers' unit), not for a caller "
+          "init is for root (ExecStartPost= of the servers' unit), not for a caller "
           "through sudo");
     root = cgspawn::policy_root(*policy, spawn->parsed() ? req.cgroup_root : root);
     req.cgroup_root = root;

@@ -48,6 +48,9 @@ TEST(DelegatedRoot, StripsTrailingHub) {
   EXPECT_EQ(cg::delegated_root("/sys/fs/cgroup/", "/system.slice/jupyterhub.service"),
             "/sys/fs/cgroup/system.slice/jupyterhub.service");
   EXPECT_EQ(cg::delegated_root("/sys/fs/cgroup", "/a/hubx"), "/sys/fs/cgroup/a/hubx");
+  EXPECT_EQ(
+      cg::delegated_root("/sys/fs/cgroup", "/system.slice/jupyterhub-servers.service/.control"),
+      "/sys/fs/cgroup/system.slice/jupyterhub-servers.service");
   EXPECT_EQ(cg::delegated_root("/sys/fs/cgroup", "/"), "/sys/fs/cgroup");
 }
 
