@@ -22,10 +22,18 @@ c.CgroupSpawner.readwrite_paths = ["/home/{USERNAME}"]  # ... except the home di
 # a cgroup equivalent:
 c.CgroupSpawner.unit_extra_properties = {"MemoryHigh": "1800M", "io.weight": "50"}
 
-# A hub that is not root: run cgspawn through `sudo -n` (see examples/sudoers).
-# c.CgroupSpawner.sudo = True
+# The servers live in the cgroup of jupyterhub-servers.service, not in the
+# hub's own unit, so restarting the hub neither fails nor kills them (README,
+# "Hub restarts"; units: examples/jupyterhub-servers.service and
+# examples/jupyterhub.service).
+c.CgroupSpawner.cgroup_root = "/sys/fs/cgroup/system.slice/jupyterhub-servers.service"
+# Keep the servers running across hub restarts; the restarted hub finds them
+# from its database. (True, JupyterHub's default, stops them all whenever the
+# hub stops; `systemctl stop jupyterhub-servers` always does.)
+c.JupyterHub.cleanup_servers = False
 
-# Servers in a cgroup outside the hub's own unit, so restarting the hub
-# neither fails nor kills them (see README, "Hub restarts").
-# c.CgroupSpawner.cgroup_root = "/sys/fs/cgroup/system.slice/jupyterhub-servers.service"
-# c.JupyterHub.cleanup_servers = False
+# A hub that is not root (User=jupyterhub in jupyterhub.service): run cgspawn
+# through `sudo -n` (examples/sudoers), bounded by /etc/cgspawn/policy.json
+# (examples/policy.json), which allows commands by exact path:
+# c.CgroupSpawner.sudo = True
+# c.Spawner.cmd = ["/usr/bin/jupyterhub-singleuser"]

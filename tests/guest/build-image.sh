@@ -99,6 +99,10 @@ install -m 0644 "$here/image/cgspawn-guest.service" "$here/image/cgspawn-hub.ser
     "$root/etc/systemd/system/"
 mkdir -p "$root/payload"
 systemctl --root="$root" --quiet enable cgspawn-guest.service
+# Debian's jupyterhub package enables its own hub (PAM, LocalProcessSpawner,
+# ports 8000/8081): it would start at every boot and compete for the CPU.
+# Disabled, not masked: the end-to-end tests install their own unit in /run.
+systemctl --root="$root" --quiet disable jupyterhub.service
 # the getty fights our serial output; timers only add noise to a short boot
 systemctl --root="$root" --quiet mask serial-getty@ttyS0.service \
     apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer

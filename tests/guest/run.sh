@@ -14,7 +14,7 @@ log() { printf '[guest-run] %s\n' "$*"; }
 # The serial console without carriage returns and terminal escapes.
 plain() { sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g'; }
 
-cgspawn='' keep=0 timeout=1500 kexpr=''
+cgspawn='' keep=0 timeout=3000 kexpr=''
 while (($#)); do
     case $1 in
         --cgspawn) cgspawn=${2:?}; shift 2 ;;
@@ -64,7 +64,20 @@ cp -r "$here/suite" "$payload/suite"
 repo=$(cd "$here/../.." && pwd)
 install -m 0755 "$repo/kernel-check/check-kernel.sh" "$payload/bin/check-kernel.sh"
 mkdir -p "$payload/spawner"
-cp -r "$repo/spawner/cgroupspawner" "$repo/spawner/pyproject.toml" "$payload/spawner/"
+cp -r "$repo/spawner/cgroupspawner" "$repo/spawner/pyproject.toml" "$repo/spawner/examples" \
+    "$payload/spawner/"
+# The spawner as pip installs it (its dist-info carries the jupyterhub.spawners
+# entry points), for the end-to-end hub (PYTHONPATH=/payload/site). Built from
+# a copy: pip builds a local directory in place (build/, *.egg-info).
+mkdir -p "$tmp/spawner-src"
+cp -r "$repo/spawner/cgroupspawner" "$repo/spawner/pyproject.toml" "$repo/spawner/README.md" \
+    "$tmp/spawner-src/"
+find "$tmp/spawner-src" -name __pycache__ -prune -exec rm -rf {} +
+if ! /usr/bin/python3 -m pip install --quiet --no-cache-dir --root-user-action=ignore --no-deps \
+    --no-build-isolation --no-index --target "$payload/site" "$tmp/spawner-src" >"$tmp/pip.log" 2>&1; then
+    log "cannot install the spawner into the payload (the end-to-end hub tests will fail):"
+    sed 's/^/  pip| /' "$tmp/pip.log"
+fi
 find "$payload" -name __pycache__ -prune -exec rm -rf {} +
 printf '%s' "$kexpr" >"$payload/pytest-k"
 mkfs.ext4 -q -F -L payload -d "$payload" "$tmp/payload.img" 256M >/dev/null
@@ -74,13 +87,14 @@ blacklist=kvm,kvm_amd,kvm_intel,pcspkr,parport_pc,ppdev,floppy
 log "booting the guest (TCG, 2 vCPUs, 1536 MiB), timeout ${timeout} s"
 start=$SECONDS
 # snapshot=on keeps the cached image untouched; its overlay goes to TMPDIR.
+: >"$tmp/console.log"  # exists before tail follows it
 TMPDIR=$tmp qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1536 -smp 2 \
     -nographic -no-reboot -vga none -nic none \
     -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 quiet panic=1 modprobe.blacklist=$blacklist" \
     -drive "file=$image/rootfs.img,format=raw,if=virtio,snapshot=on" \
     -drive "file=$tmp/payload.img,format=raw,if=virtio" \
-    </dev/null >"$tmp/console.log" 2>&1 &
+    </dev/null >>"$tmp/console.log" 2>&1 &
 qemu_pid=$!
 tail -n +1 -f --pid="$qemu_pid" "$tmp/console.log" | plain | sed -u 's/^/  guest| /' &
 tail_pid=$!
