@@ -19,6 +19,14 @@ std::string size_value(std::string_view text, std::string_view flag, bool allow_
   return std::to_string(*bytes);
 }
 
+const std::map<std::string, std::string>& typed_files() {
+  static const std::map<std::string, std::string> typed = {
+      {"memory.max", "--memory-max"}, {"memory.swap.max", "--memory-swap-max"},
+      {"memory.low", "--memory-low"}, {"cpu.max", "--cpu-max"},
+      {"cpu.weight", "--cpu-weight"}, {"pids.max", "--tasks-max"}};
+  return typed;
+}
+
 // FILE=VALUE for an interface file the typed flags do not cover. Structural
 // files (cgroup.*) are ours; any other controller file is checked against the
 // kernel once the unit exists.
@@ -42,11 +50,7 @@ LimitWrite property_write(std::string_view prop) {
   std::string controller = file.substr(0, dot);
   // Files the typed flags own are set only through them, so their values
   // are always parsed (and, in sudo mode, held to the policy's ceilings).
-  static const std::map<std::string, std::string> typed = {
-      {"memory.max", "--memory-max"}, {"memory.swap.max", "--memory-swap-max"},
-      {"memory.low", "--memory-low"}, {"cpu.max", "--cpu-max"},
-      {"cpu.weight", "--cpu-weight"}, {"pids.max", "--tasks-max"}};
-  if (auto it = typed.find(file); it != typed.end())
+  if (auto it = typed_files().find(file); it != typed_files().end())
     throw_bad_request("parse --property",
                       "--property " + file + " is set with " + it->second + ": use that flag");
   if (controller == "cgroup")
@@ -60,6 +64,10 @@ LimitWrite property_write(std::string_view prop) {
 }
 
 }  // namespace
+
+bool is_typed_limit_file(std::string_view file) {
+  return typed_files().contains(std::string(file));
+}
 
 std::vector<LimitWrite> plan_limits(const LimitFlags& f) {
   std::vector<LimitWrite> w;

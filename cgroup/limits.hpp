@@ -31,6 +31,10 @@ struct LimitWrite {
 // Error(BadRequest) naming the flag.
 std::vector<LimitWrite> plan_limits(const LimitFlags& flags);
 
+// Whether FILE is set by a typed flag (memory.max, cpu.max, pids.max, ...)
+// and so never through --property.
+bool is_typed_limit_file(std::string_view file);
+
 // Controllers the writes need that are not in ENABLED (the parent's
 // cgroup.subtree_control). Empty when all is well.
 std::vector<std::string> missing_controllers(const std::vector<LimitWrite>& writes,

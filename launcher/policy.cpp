@@ -96,14 +96,9 @@ void check_dynamic_user(const Policy& p, const SpawnRequest& req) {
                         std::to_string(p.uid_min) + "-" + std::to_string(p.uid_max));
 }
 
-bool is_typed_limit(const std::string& file) {
-  return file == "memory.max" || file == "memory.swap.max" || file == "memory.low" ||
-         file == "cpu.max" || file == "cpu.weight" || file == "pids.max";
-}
-
 void check_properties(const Policy& p, const std::vector<cg::LimitWrite>& writes) {
   for (const auto& w : writes)
-    if (!is_typed_limit(w.file) &&
+    if (!cg::is_typed_limit_file(w.file) &&
         std::find(p.properties.begin(), p.properties.end(), w.file) == p.properties.end())
       refuse("properties", "--property " + w.file + " is not an allowed property");
 }
