@@ -113,7 +113,7 @@ cp "${kernels[-1]}" "$out/vmlinuz"
 cp "${initrds[-1]}" "$out/initrd.img"
 
 log "making rootfs.img (mkfs.ext4 -d, $(du -sh "$root" | cut -f1) of files)"
-mkfs.ext4 -q -F -L root -d "$root" "$out/rootfs.img" 3G >&2
+mkfs.ext4 -q -F -L root -d "$root" "$out/rootfs.img" 5G >&2
 rm -rf "$root"
 
 # Publish atomically, then drop older images, keeping the previous one: a
