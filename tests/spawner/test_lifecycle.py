@@ -305,7 +305,7 @@ def test_sudo_argv(make_spawner, launcher):
 
 
 def test_launcher_path_default(db, monkeypatch, tmp_path):
-    import cgroupspawner.spawner as mod
+    import cgroupspawner.options as mod
 
     from conftest import orm, User, Hub
 
