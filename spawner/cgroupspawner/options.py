@@ -131,10 +131,25 @@ class CgroupSpawnerOptions(HasTraits):
     dynamic_users = Bool(
         False,
         help="""
-        Allocate system users dynamically for each user (systemd's DynamicUser=).
+        Allocate system users dynamically for each user (systemd's DynamicUser=),
+        for hub users without a Unix account (tmpauthenticator, OAuth).
 
-        Not supported yet by cgspawn: setting it True makes start() fail with
-        a clear error.
+        Maps to `cgspawn spawn --dynamic-user`: the hub user's name (escaped
+        to [a-z0-9_.-], see cgroupspawner/dynamic.py) gets a uid/gid that is
+        kept forever (default range 20000-29999) and a home in
+        /var/lib/cgspawn/home/NAME, which is also the working directory;
+        /etc/passwd and /etc/group show the user inside the server only.
+        As in SystemdSpawner, username_template and user_workingdir are
+        ignored.
+        """,
+    ).tag(config=True)
+
+    dynamic_user_range = Unicode(
+        None,
+        allow_none=True,
+        help="""
+        uids for new dynamic users, "MIN-MAX" (`cgspawn --dynamic-user-range`).
+        Default: cgspawn's, 20000-29999.
         """,
     ).tag(config=True)
 
@@ -148,6 +163,29 @@ class CgroupSpawnerOptions(HasTraits):
     ).tag(config=True)
 
     # ---- beyond SystemdSpawner ----
+
+    slice_limits = Dict(
+        {},
+        help="""
+        Aggregate limits per slice: {"students": {"mem_limit": "16G",
+        "cpu_limit": 4, "tasks_limit": 2000}}. Keys inside are the spawner's
+        own limit options (mem_limit, mem_guarantee, mem_swap_limit,
+        cpu_limit, cpu_guarantee, tasks_limit), meaning all servers of the
+        slice together. Written with `cgspawn slice set` before each spawn
+        into that slice (see `slice`).
+        """,
+    ).tag(config=True)
+
+    require_enforced_limits = Bool(
+        True,
+        help="""
+        Before its first spawn the spawner runs `cgspawn check` (once per hub)
+        and logs the result. True: a start whose configured limits or
+        isolation that check found cannot work on this host is refused, with
+        the failed check in the message, rather than run unlimited. False:
+        such servers start without what cannot work, with a warning.
+        """,
+    ).tag(config=True)
 
     tasks_limit = Integer(
         None,
