@@ -153,6 +153,15 @@ class CgroupSpawnerOptions(HasTraits):
         """,
     ).tag(config=True)
 
+    dynamic_user_state = Unicode(
+        None,
+        allow_none=True,
+        help="""
+        Where dynamic users' uid mapping (dynamic-users/) and homes (home/)
+        live (`cgspawn --dynamic-user-state`). Default: cgspawn's, /var/lib/cgspawn.
+        """,
+    ).tag(config=True)
+
     slice = Unicode(
         None,
         allow_none=True,

@@ -13,7 +13,7 @@ import asyncio
 import json
 
 from .errors import PreflightError
-from .launcher import LauncherError, run_launcher
+from .launcher import LauncherError, error_line, run_launcher
 
 # check name (prefix of cgspawn check's "check" field) -> the options that
 # cannot work when it fails.
@@ -118,8 +118,16 @@ class Preflight:
     @staticmethod
     async def _run(prefix, root_args, log):
         argv = list(prefix) + ["check"] + list(root_args) + ["--json"]
-        _, out, _ = await run_launcher(argv, what="cgspawn check", ok_codes=(0, 1))
-        result = CheckResult.parse(out)
+        # Exit 2 (the check could not run) still prints the failed check.
+        rc, out, err = await run_launcher(argv, what="cgspawn check", ok_codes=(0, 1, 2))
+        try:
+            result = CheckResult.parse(out)
+        except LauncherError:
+            if rc == 2:
+                raise LauncherError(
+                    f"cgspawn check failed: {error_line(err) or 'no message on stderr'} (exit status 2)"
+                ) from None
+            raise
         for check in result.checks:
             if check["status"] == "FAIL":
                 log.warning("cgspawn check: FAIL %s", describe(check))

@@ -175,6 +175,8 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
             argv += ["--dynamic-user", "--dynamic-user-shell", self.default_shell]
             if self.dynamic_user_range:
                 argv += ["--dynamic-user-range", self.dynamic_user_range]
+            if self.dynamic_user_state:
+                argv += ["--dynamic-user-state", self.dynamic_user_state]
         if self.slice:
             argv += ["--slice", self.slice]
         argv += ["--env-stdin", "--setenv-defaults"]

@@ -72,6 +72,7 @@ async def test_dynamic_user_spawn(make_spawner, launcher):
     assert argv[i + 2:i + 6] == ["--dynamic-user", "--dynamic-user-shell", "/bin/sh", "--env-stdin"]
     # SystemdSpawner's semantics: the state directory is the working directory
     assert "--workdir" not in argv and "--dynamic-user-range" not in argv
+    assert "--dynamic-user-state" not in argv
     env = launcher.spawn_env()
     # cgspawn's --setenv-defaults gives HOME and USER of the dynamic user
     assert "HOME" not in env and "USER" not in env
@@ -79,11 +80,13 @@ async def test_dynamic_user_spawn(make_spawner, launcher):
 
 
 async def test_dynamic_user_escaped_name_and_range(make_spawner, launcher):
-    spawner = make_spawner("ann@example.org", dynamic_users=True, dynamic_user_range="30000-30999")
+    spawner = make_spawner("ann@example.org", dynamic_users=True, dynamic_user_range="30000-30999",
+                           dynamic_user_state="/srv/dyn")
     await spawner.start()
     argv = launcher.spawn_call()["argv"]
     assert argv[argv.index("--user") + 1] == "ann-40example.org"
     assert argv[argv.index("--dynamic-user-range") + 1] == "30000-30999"
+    assert argv[argv.index("--dynamic-user-state") + 1] == "/srv/dyn"
     # the unit name stays the template's (cgspawn validates it)
     assert argv[argv.index("--unit") + 1] == "jupyter-ann@example.org-singleuser"
 

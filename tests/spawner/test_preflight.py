@@ -121,6 +121,14 @@ async def test_check_that_cannot_run_is_retried(make_spawner, launcher):
     assert subcommands(launcher).count("check") == 2
 
 
+async def test_check_exit_2_with_its_verdict(make_spawner, launcher):
+    failed = check_json({"find the delegated cgroup": "/x: no such cgroup"})
+    launcher.behave(check=dict(failed, rc=2))
+    with pytest.raises(CgroupSpawnerConfigError,
+                       match="the spawn cannot work.*FAIL find the delegated cgroup: /x: no such"):
+        await make_spawner().start()
+
+
 async def test_check_that_cannot_run_with_opt_out(make_spawner, launcher):
     launcher.behave(check={"rc": 0, "stdout": "not json"})
     await make_spawner(mem_limit="1G", require_enforced_limits=False).start()
