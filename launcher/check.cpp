@@ -26,47 +26,65 @@ namespace {
 
 enum class Verdict { Ok, Warn, Fail };
 
+// One line of the report, in check-kernel.sh's shape: "FAIL check: message; fix".
 struct Finding {
   Verdict verdict;
-  std::string what, detail;
+  std::string what, message, fix;
 };
 
 class Report {
  public:
-  void ok(std::string what) { add(Verdict::Ok, std::move(what), {}); }
-  void warn(std::string what, std::string detail) {
-    add(Verdict::Warn, std::move(what), std::move(detail));
+  void ok(std::string what) { add(Verdict::Ok, std::move(what), {}, {}); }
+  void warn(std::string what, std::string message, std::string fix = {}) {
+    add(Verdict::Warn, std::move(what), std::move(message), std::move(fix));
   }
-  void fail(std::string what, std::string detail) {
-    add(Verdict::Fail, std::move(what), std::move(detail));
+  void fail(std::string what, std::string message, std::string fix = {}) {
+    add(Verdict::Fail, std::move(what), std::move(message), std::move(fix));
   }
   [[nodiscard]] bool failed() const {
     for (const auto& f : findings_)
       if (f.verdict == Verdict::Fail) return true;
     return false;
   }
-  void print(bool json) const {
-    static const char* names[] = {"ok", "warn", "FAIL"};
+  // Text: one line per check. JSON: check-kernel.sh --json's document, so
+  // one parser reads both; `error` only when the check could not run.
+  void print(bool json, int exit_status, const std::string& cgroup,
+             const std::string& error = {}) const {
+    static const char* text_names[] = {"ok", "warn", "FAIL"};
+    static const char* json_names[] = {"ok", "warn", "fail"};
     if (!json) {
       for (const auto& f : findings_)
-        std::printf("%-4s %s%s%s\n", names[static_cast<int>(f.verdict)], f.what.c_str(),
-                    f.detail.empty() ? "" : ": ", f.detail.c_str());
+        std::printf("%-4s %s%s%s%s%s\n", text_names[static_cast<int>(f.verdict)], f.what.c_str(),
+                    f.message.empty() ? "" : ": ", f.message.c_str(), f.fix.empty() ? "" : "; ",
+                    f.fix.c_str());
       return;
     }
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& f : findings_)
-      all.push_back({{"status", names[static_cast<int>(f.verdict)]},
+    bool warned = false;
+    for (const auto& f : findings_) {
+      warned = warned || f.verdict == Verdict::Warn;
+      all.push_back({{"status", json_names[static_cast<int>(f.verdict)]},
                      {"check", f.what},
-                     {"detail", f.detail}});
-    std::printf("%s\n", nlohmann::json{{"checks", all}, {"ok", !failed()}}.dump(2).c_str());
+                     {"message", f.message},
+                     {"fix", f.fix}});
+    }
+    nlohmann::json doc = {
+        {"verdict", !error.empty() ? "error" : failed() ? "fail" : warned ? "warn" : "ok"},
+        {"exit_status", exit_status},
+        {"cgroup", cgroup.empty() ? nlohmann::json(nullptr) : nlohmann::json(cgroup)},
+        {"checks", all}};
+    if (!error.empty()) doc["error"] = error;
+    std::printf("%s\n", doc.dump(2).c_str());
   }
 
  private:
-  void add(Verdict v, std::string what, std::string detail) {
-    findings_.push_back({v, std::move(what), std::move(detail)});
+  void add(Verdict v, std::string what, std::string message, std::string fix) {
+    findings_.push_back({v, std::move(what), std::move(message), std::move(fix)});
   }
   std::vector<Finding> findings_;
 };
+
+constexpr const char* kKernelCheck = "run kernel-check/check-kernel.sh for the cause";
 
 struct Probe {
   const char* file;
@@ -74,17 +92,20 @@ struct Probe {
   const char* expect;  // what the kernel reads back
   bool required;
   const char* consequence;
+  const char* fix;
 };
 
 constexpr Probe kProbes[] = {
-    {"memory.max", "67108864", "67108864", true, "mem_limit cannot be enforced"},
-    {"memory.low", "1048576", "1048576", false, "mem_guarantee cannot be enforced"},
+    {"memory.max", "67108864", "67108864", true, "mem_limit cannot be enforced", kKernelCheck},
+    {"memory.low", "1048576", "1048576", false, "mem_guarantee cannot be enforced", kKernelCheck},
     {"memory.swap.max", "0", "0", false,
-     "no memory controller, or swap accounting is off (boot with swapaccount=1): "
-     "mem_swap_limit cannot be enforced"},
-    {"cpu.max", "50000 100000", "50000 100000", true, "cpu_limit cannot be enforced"},
-    {"cpu.weight", "200", "200", true, "cpu_guarantee and fair sharing cannot be enforced"},
-    {"pids.max", "50", "50", true, "tasks_limit cannot be enforced"},
+     "no memory controller, or swap accounting is off: mem_swap_limit cannot be enforced",
+     "boot with swapaccount=1"},
+    {"cpu.max", "50000 100000", "50000 100000", true, "cpu_limit cannot be enforced",
+     kKernelCheck},
+    {"cpu.weight", "200", "200", true, "cpu_guarantee and fair sharing cannot be enforced",
+     kKernelCheck},
+    {"pids.max", "50", "50", true, "tasks_limit cannot be enforced", kKernelCheck},
 };
 
 void check_limits(const cg::CgroupDir& probe, Report& r) {
@@ -92,7 +113,7 @@ void check_limits(const cg::CgroupDir& probe, Report& r) {
     std::string what = std::string("limit ") + p.file;
     if (!probe.has(p.file)) {
       std::string why = "not offered by the kernel for units; " + std::string(p.consequence);
-      p.required ? r.fail(what, why) : r.warn(what, why);
+      p.required ? r.fail(what, why, p.fix) : r.warn(what, why, p.fix);
       continue;
     }
     try {
@@ -138,15 +159,16 @@ void check_isolation(const cg::CgroupDir& probe, Report& r) {
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
   int passed = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
-  auto verdict = [&](int bit, const char* what, const char* why) {
-    (passed & bit) ? r.ok(what) : r.fail(what, why);
+  auto verdict = [&](int bit, const char* what, const char* why, const char* fix = "") {
+    (passed & bit) ? r.ok(what) : r.fail(what, why, fix);
   };
   verdict(kMoved, "move a process into a unit cgroup", "writing cgroup.procs was refused");
   verdict(kMountNs, "private mount namespace with a fresh /tmp",
           "unshare(CLONE_NEWNS) or the tmpfs mount failed: isolate_tmp/readonly_paths cannot work");
   verdict(kNnp, "no_new_privs", "prctl(PR_SET_NO_NEW_PRIVS) failed");
   verdict(kSeccomp, "seccomp filter (keyctl answered EPERM)",
-          "loading the filter failed or did not take effect: needs CONFIG_SECCOMP_FILTER");
+          "loading the filter failed or did not take effect",
+          "a kernel with CONFIG_SECCOMP_FILTER=y");
 }
 
 // On a systemd host, a cgroup systemd did not delegate may be rearranged or
@@ -165,9 +187,8 @@ void check_delegated(const std::string& root, Report& r) {
         return;
       }
   }
-  r.fail("delegation", root +
-                           " is not delegated by systemd (no trusted.delegate xattr): add "
-                           "Delegate=yes to the unit that owns it");
+  r.fail("delegation", root + " is not delegated by systemd (no trusted.delegate xattr)",
+         "add Delegate=yes to the unit that owns it");
 }
 
 }  // namespace
@@ -180,7 +201,7 @@ int run_check(const std::string& cgroup_root, bool json) {
     r.ok("cgroup root " + root);
   } catch (const Error& e) {
     r.fail("find the delegated cgroup", e.what());
-    r.print(json);
+    r.print(json, 2, {}, e.what());
     return 2;
   }
   check_delegated(root, r);
@@ -189,8 +210,9 @@ int run_check(const std::string& cgroup_root, bool json) {
   try {
     users.emplace(layout.open_users());
   } catch (const Error& e) {
-    r.fail("units directory", e.what());
-    r.print(json);
+    r.fail("units directory", e.what(),
+           "run `cgspawn init --cgroup-root " + root + "` (ExecStartPost= of its unit)");
+    r.print(json, 1, root);
     return 1;
   }
   auto enabled = users->subtree_control();
@@ -201,9 +223,8 @@ int run_check(const std::string& cgroup_root, bool json) {
     else if (std::string_view(c) == "io")
       r.warn(what, "io.* properties (IOWeight) cannot be used");
     else
-      r.fail(what, "not in " + users->path() +
-                       "/cgroup.subtree_control: run `cgspawn init`; if it stays missing, "
-                       "run kernel-check");
+      r.fail(what, "not in " + users->path() + "/cgroup.subtree_control",
+             "run `cgspawn init`; if it stays missing, run kernel-check");
   }
   std::string name = "cgspawn-check-" + std::to_string(::getpid());
   try {
@@ -215,8 +236,9 @@ int run_check(const std::string& cgroup_root, bool json) {
   } catch (const Error& e) {
     r.fail("create a unit cgroup", e.what());
   }
-  r.print(json);
-  return r.failed() ? 1 : 0;
+  const int status = r.failed() ? 1 : 0;
+  r.print(json, status, root);
+  return status;
 }
 
 }  // namespace cgspawn

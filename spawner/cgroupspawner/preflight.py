@@ -40,7 +40,8 @@ OPT_OUT = "c.CgroupSpawner.require_enforced_limits = False"
 
 
 class CheckResult:
-    """The parsed `cgspawn check --json`: a list of {status, check, detail}."""
+    """The parsed `cgspawn check --json` (check-kernel.sh --json's shape):
+    a list of {status: ok|warn|fail, check, message, fix}."""
 
     def __init__(self, checks):
         self.checks = checks
@@ -55,7 +56,7 @@ class CheckResult:
         return cls(checks)
 
     def failures(self):
-        return [c for c in self.checks if c["status"] == "FAIL"]
+        return [c for c in self.checks if c["status"] == "fail"]
 
     @staticmethod
     def options_of(check):
@@ -83,8 +84,9 @@ class CheckResult:
 
 
 def describe(check):
-    detail = check.get("detail") or ""
-    return f"{check.get('check')}{': ' + detail if detail else ''}"
+    """The check as cgspawn check's text line says it: "check: message; fix"."""
+    message, fix = check.get("message") or "", check.get("fix") or ""
+    return f"{check.get('check')}{': ' + message if message else ''}{'; ' + fix if fix else ''}"
 
 
 class Preflight:
@@ -129,7 +131,7 @@ class Preflight:
                 ) from None
             raise
         for check in result.checks:
-            if check["status"] == "FAIL":
+            if check["status"] == "fail":
                 log.warning("cgspawn check: FAIL %s", describe(check))
             elif check["status"] == "warn":
                 log.warning("cgspawn check: warn %s", describe(check))

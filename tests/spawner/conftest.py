@@ -161,14 +161,17 @@ CHECK_NAMES = [
 ]
 
 
-def check_json(failed=()):
+def check_json(failed=(), rc=None):
     """A `cgspawn check --json` answer in cgspawn's own shape; FAILED:
-    {check name: detail} (a name not in CHECK_NAMES is added)."""
-    failed = dict(failed)
-    checks = [{"status": "ok", "check": n, "detail": ""} for n in CHECK_NAMES if n not in failed]
-    checks += [{"status": "FAIL", "check": n, "detail": d} for n, d in failed.items()]
-    doc = {"checks": checks, "ok": not failed}
-    return {"rc": 1 if failed else 0, "stdout": json.dumps(doc, indent=2) + "\n"}
+    {check name: (message, fix) or message} (a name not in CHECK_NAMES is added)."""
+    failed = {k: v if isinstance(v, tuple) else (v, "") for k, v in dict(failed).items()}
+    checks = [{"status": "ok", "check": n, "message": "", "fix": ""}
+              for n in CHECK_NAMES if n not in failed]
+    checks += [{"status": "fail", "check": n, "message": m, "fix": f} for n, (m, f) in failed.items()]
+    status = rc if rc is not None else 1 if failed else 0
+    doc = {"verdict": "fail" if failed else "ok", "exit_status": status,
+           "cgroup": "/sys/fs/cgroup/system.slice/jupyterhub.service", "checks": checks}
+    return {"rc": status, "stdout": json.dumps(doc, indent=2) + "\n"}
 
 
 class FakeLauncher:

@@ -10,8 +10,8 @@ from cgroupspawner import CgroupSpawnerConfigError
 
 MEM_FAIL = {"limit memory.max": "not offered by the kernel for units; mem_limit cannot be enforced"}
 DELEGATION_FAIL = {
-    "delegation": "/sys/fs/cgroup/x is not delegated by systemd (no trusted.delegate xattr): "
-    "add Delegate=yes to the unit that owns it"
+    "delegation": ("/sys/fs/cgroup/x is not delegated by systemd (no trusted.delegate xattr)",
+                   "add Delegate=yes to the unit that owns it")
 }
 
 
@@ -98,7 +98,7 @@ async def test_isolation_failures(make_spawner, launcher, check_name, traits, fl
 
 async def test_base_failure_refuses_any_start(make_spawner, launcher):
     launcher.behave(check=check_json(DELEGATION_FAIL))
-    with pytest.raises(CgroupSpawnerConfigError, match="the spawn cannot work.*Delegate=yes"):
+    with pytest.raises(CgroupSpawnerConfigError, match="the spawn cannot work.*no trusted.delegate xattr\); add Delegate=yes"):
         await make_spawner().start()
     assert launcher.calls_of("spawn") == []
 
@@ -122,8 +122,7 @@ async def test_check_that_cannot_run_is_retried(make_spawner, launcher):
 
 
 async def test_check_exit_2_with_its_verdict(make_spawner, launcher):
-    failed = check_json({"find the delegated cgroup": "/x: no such cgroup"})
-    launcher.behave(check=dict(failed, rc=2))
+    launcher.behave(check=check_json({"find the delegated cgroup": "/x: no such cgroup"}, rc=2))
     with pytest.raises(CgroupSpawnerConfigError,
                        match="the spawn cannot work.*FAIL find the delegated cgroup: /x: no such"):
         await make_spawner().start()

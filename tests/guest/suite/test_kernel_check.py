@@ -83,10 +83,9 @@ def test_cgspawn_check_passes(delegated):
     assert not [t for s, t in lines if s == "FAIL"], r.stdout
     assert r.returncode == 0, r.stderr
     find(lines, "ok", f"delegated by systemd (trusted.delegate on {delegated})")
-    doc = json.loads(cgspawn("check", "--json", timeout=300).stdout)
-    assert doc["ok"] is True
-    assert [(c["status"].strip(), c["check"] + (f": {c['detail']}" if c["detail"] else ""))
-            for c in doc["checks"]] == lines
+    # the same JSON document as check-kernel.sh --json
+    doc = assert_json_matches(r, cgspawn("check", "--json", timeout=300), delegated)
+    assert doc["verdict"] in ("ok", "warn"), doc
 
 
 def tree(path):
