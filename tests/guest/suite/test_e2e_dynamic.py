@@ -60,8 +60,7 @@ def test_e2e_dynamic_user_in_a_limited_slice(hubs, dyn_state, record_property): 
         """)
         hub.install_units()
         hub.start()
-        status, body = hub.api("POST", f"/hub/api/users/{HUB_USER}")
-        assert status == 201, f"creating {HUB_USER} -> {status}: {body}"
+        # (allowed_users made the hub user at start-up)
         took, model = hub.start_server(HUB_USER)
         record_property("spawn_to_ready_s", round(took, 1))
 
@@ -118,7 +117,8 @@ def test_e2e_preflight_refuses_an_undelegated_root(hubs):  # noqa: F811
             with pytest.raises(HubError, match="stopped while starting"):
                 hub.wait_server("alice", ready=True)
         else:
-            assert status == 500 and "cannot work on this host" in str(body), (status, body)
+            # JupyterHub answers a bare 500; the reason is in its log (below)
+            assert status == 500, (status, body)
         journal = hub_journal_since(hub)
         assert "cannot work on this host: cgspawn check: FAIL" in journal, journal[-3000:]
         assert "add Delegate=yes" in journal, journal[-3000:]
