@@ -31,6 +31,36 @@ void add_root_option(CLI::App* sub, std::string& root) {
       ->type_name("DIR");
 }
 
+// The limit flags of `spawn` (one unit) and `slice set` (all units of a
+// slice together): one list, so both always offer the same.
+void add_limit_options(CLI::App* sub, cgspawn::cg::LimitFlags& l, const std::string& of_what) {
+  const auto* lim = "Limits";
+  sub->add_option("--memory-max", l.memory_max, "memory.max: bytes or K/M/G/T (x1024), or max")
+      ->type_name("SIZE")
+      ->group(lim);
+  sub->add_option("--memory-swap-max", l.memory_swap_max, "memory.swap.max: size or max")
+      ->type_name("SIZE")
+      ->group(lim);
+  sub->add_option("--memory-low", l.memory_low, "memory.low: protected memory (size)")
+      ->type_name("SIZE")
+      ->group(lim);
+  sub->add_option("--cpu-max", l.cpu_max, "cpu.max in CPUs (1.5 = 150% of one CPU; period 100 ms)")
+      ->type_name("CPUS")
+      ->group(lim);
+  sub->add_option("--cpu-weight", l.cpu_weight,
+                  "cpu.weight, 1-10000 (default 100): share under contention")
+      ->type_name("N")
+      ->group(lim);
+  sub->add_option("--tasks-max", l.tasks_max, "pids.max: processes+threads, or max")
+      ->type_name("N")
+      ->group(lim);
+  sub->add_option("--property", l.properties,
+                  "FILE=VALUE for any other cgroup interface file " + of_what +
+                      " (repeatable), e.g. io.weight=200")
+      ->type_name("FILE=VALUE")
+      ->group(lim);
+}
+
 void add_spawn_options(CLI::App* sp, cgspawn::SpawnRequest& r) {
   add_root_option(sp, r.cgroup_root);
   sp->add_option("--unit", r.unit,
@@ -45,33 +75,7 @@ void add_spawn_options(CLI::App* sp, cgspawn::SpawnRequest& r) {
       ->required();
   sp->add_option("--slice", r.slice, "Group the unit under D/users/SLICE (created on first use)")
       ->type_name("SLICE");
-  auto* lim = "Limits";
-  sp->add_option("--memory-max", r.limits.memory_max,
-                 "memory.max: bytes or K/M/G/T (x1024), or max")
-      ->type_name("SIZE")
-      ->group(lim);
-  sp->add_option("--memory-swap-max", r.limits.memory_swap_max, "memory.swap.max: size or max")
-      ->type_name("SIZE")
-      ->group(lim);
-  sp->add_option("--memory-low", r.limits.memory_low, "memory.low: protected memory (size)")
-      ->type_name("SIZE")
-      ->group(lim);
-  sp->add_option("--cpu-max", r.limits.cpu_max,
-                 "cpu.max in CPUs (1.5 = 150% of one CPU; period 100 ms)")
-      ->type_name("CPUS")
-      ->group(lim);
-  sp->add_option("--cpu-weight", r.limits.cpu_weight,
-                 "cpu.weight, 1-10000 (default 100): share under contention")
-      ->type_name("N")
-      ->group(lim);
-  sp->add_option("--tasks-max", r.limits.tasks_max, "pids.max: processes+threads, or max")
-      ->type_name("N")
-      ->group(lim);
-  sp->add_option("--property", r.limits.properties,
-                 "FILE=VALUE for any other cgroup interface file of the unit (repeatable), "
-                 "e.g. io.weight=200")
-      ->type_name("FILE=VALUE")
-      ->group(lim);
+  add_limit_options(sp, r.limits, "of the unit");
   auto* iso = "Isolation";
   sp->add_flag("--private-tmp", r.mounts.private_tmp,
                "Fresh /tmp and /var/tmp (tmpfs, 1777) for this unit")
@@ -205,24 +209,7 @@ int dispatch(int argc, char** argv) {
       "(limits and all) while it has no units");
   add_root_option(slice_set, root);
   slice_set->add_option("name", name, "Slice name")->type_name("SLICE")->required();
-  slice_set->add_option("--memory-max", slice_limits.memory_max, "memory.max: size or max")
-      ->type_name("SIZE");
-  slice_set
-      ->add_option("--memory-swap-max", slice_limits.memory_swap_max,
-                   "memory.swap.max: size or max")
-      ->type_name("SIZE");
-  slice_set->add_option("--memory-low", slice_limits.memory_low, "memory.low: size")
-      ->type_name("SIZE");
-  slice_set->add_option("--cpu-max", slice_limits.cpu_max, "cpu.max in CPUs for all units together")
-      ->type_name("CPUS");
-  slice_set->add_option("--cpu-weight", slice_limits.cpu_weight, "cpu.weight, 1-10000")
-      ->type_name("N");
-  slice_set->add_option("--tasks-max", slice_limits.tasks_max, "pids.max: number or max")
-      ->type_name("N");
-  slice_set
-      ->add_option("--property", slice_limits.properties,
-                   "FILE=VALUE for any other interface file of the slice (repeatable)")
-      ->type_name("FILE=VALUE");
+  add_limit_options(slice_set, slice_limits, "of the slice");
   auto* slice_show = slice->add_subcommand(
       "show",
       "A slice's configured limits, units and figures; all slices without SLICE. "
