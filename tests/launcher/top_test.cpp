@@ -196,6 +196,28 @@ TEST(TopModel, TableShowsLimitsAndMarksUnlimitedCpu) {
   EXPECT_EQ(lines[1].size(), lines[2].size());
 }
 
+TEST(TopModel, TableWritesCpuLimitsAsCpus) {
+  std::vector<top::Row> rows;
+  for (double cpus : {0.5, 1.0, 1.5, 0.01}) {
+    top::Row r;
+    r.name = "u" + std::to_string(rows.size());
+    r.user = "alice";
+    r.cpu_limit = cpus;
+    rows.push_back(r);
+  }
+  auto lines = top::format_table(rows);
+  ASSERT_EQ(lines.size(), 5u) << "no legend: every unit has a limit";
+  std::vector<std::string> cpu_max;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::istringstream in(lines[i]);
+    std::vector<std::string> w;
+    for (std::string s; in >> s;) w.push_back(s);
+    ASSERT_EQ(w.size(), 9u) << lines[i];
+    cpu_max.push_back(w[6]);
+  }
+  EXPECT_EQ(cpu_max, (std::vector<std::string>{"0.5", "1", "1.5", "0.01"}));
+}
+
 namespace cgspawn::testing {
 
 using TopCli = CliSandbox;

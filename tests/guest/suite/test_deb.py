@@ -58,7 +58,8 @@ def package():
     assert not left, f"files of {PKG} left after dpkg --purge: {left}"
     own_dirs = ["/usr/share/doc/cgspawn", f"{DIST}/cgroupspawner"]
     own_dirs += [f for f in files if os.path.basename(f).startswith("cgroupspawner-")]
-    assert not [d for d in own_dirs if os.path.exists(d)], f"directories left: {own_dirs}"
+    left = [d for d in own_dirs if os.path.exists(d)]
+    assert not left, f"directories left after dpkg --purge: {left}"
     r = systemctl("show", "-p", "LoadState", SERVERS_UNIT, check=False)
     assert "LoadState=not-found" in r.stdout, f"{SERVERS_UNIT} still known: {r.stdout}"
 
