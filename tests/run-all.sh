@@ -28,6 +28,6 @@ echo "== .deb"
 rm -f build/cgspawn_*.deb
 (cd build && cpack -G DEB >/dev/null)
 deb=$(ls build/cgspawn_*.deb)
-dpkg-deb -I "$deb" | sed -n '/Package:/,$p'
+dpkg-deb -f "$deb" Package Version Depends Recommends
 echo "== systemd guest tests"
 tests/guest/run.sh --cgspawn build/launcher/cgspawn --deb "$deb"
