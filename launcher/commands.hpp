@@ -17,6 +17,15 @@ int unit_status(const cg::Layout& layout, const std::string& name, bool json);
 int list_units(const cg::Layout& layout, bool json);
 int cleanup_unit(const cg::Layout& layout, const std::string& name);
 
+// `top`: every unit's figures, redrawn every DELAY_SECONDS in the terminal
+// (keys change the sort, q quits), or one table for scripts (ONCE).
+struct TopOptions {
+  double delay_seconds = 2;
+  bool once = false;
+  std::string sort = "cpu";
+};
+int top_units(const cg::Layout& layout, const TopOptions& options);
+
 // `slice set`: create the slice if needed, write and record its limits
 // (WRITES from plan_slice_limits).
 int slice_set(const cg::Layout& layout, const std::string& name,

@@ -230,6 +230,20 @@ int dispatch(int argc, char** argv) {
   add_root_option(check, root);
   check->add_flag("--json", json, "Machine-readable output");
 
+  cgspawn::TopOptions top_opt;
+  auto* top = app.add_subcommand(
+      "top",
+      "Every unit's user, slice, memory, CPU % of its limit, tasks and OOM kills, redrawn "
+      "in the terminal (keys c m t n o sort, q quits); --once prints one table");
+  add_root_option(top, root);
+  top->add_option("-d,--delay", top_opt.delay_seconds, "Seconds between samples (default 2)")
+      ->type_name("SECS")
+      ->check(CLI::Range(0.1, 3600.0));
+  top->add_option("--sort", top_opt.sort, "cpu, memory, tasks, name or oom (default cpu)")
+      ->type_name("KEY");
+  top->add_flag("--once", top_opt.once,
+                "Print one table (two samples DELAY apart, for CPU %) without terminal control");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -287,6 +301,7 @@ int dispatch(int argc, char** argv) {
                               std::chrono::milliseconds(std::llround(timeout * 1000)));
   if (status->parsed()) return cgspawn::unit_status(layout, name, json);
   if (list->parsed()) return cgspawn::list_units(layout, json);
+  if (top->parsed()) return cgspawn::top_units(layout, top_opt);
   return cgspawn::cleanup_unit(layout, name);
 }
 

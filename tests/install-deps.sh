@@ -3,7 +3,7 @@
 # Quick when everything is already there.
 set -euo pipefail
 packages=(
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config dpkg-dev   # dpkg-dev: dpkg-shlibdeps for cpack -G DEB
   libseccomp-dev libmount-dev libspdlog-dev libcli11-dev libgtest-dev libsystemd-dev
   nlohmann-json3-dev
   jupyterhub python3-pytest python3-pytest-asyncio python3-pip python3-setuptools python3-wheel

@@ -4,8 +4,9 @@
 #   2. build cgspawn,
 #   3. host tests (ctest: parsers, fake cgroupfs, real cgroup2 sandbox,
 #      namespaces as root),
-#   4. the behavioural suite in a systemd-booted Debian guest under qemu,
-#      where memory/cpu/pids limits really exist.
+#   4. the .deb (cpack), then the behavioural suite in a systemd-booted
+#      Debian guest under qemu, where memory/cpu/pids limits really exist;
+#      test_deb.py installs that .deb there and runs the hub against it.
 # --host-only stops after 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,10 +19,15 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 tests/install-deps.sh
 echo "== build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build build -j"$(nproc)"
 echo "== host tests"
 (cd build && ctest --output-on-failure)
 if ((host_only)); then exit 0; fi
+echo "== .deb"
+rm -f build/cgspawn_*.deb
+(cd build && cpack -G DEB >/dev/null)
+deb=$(ls build/cgspawn_*.deb)
+dpkg-deb -f "$deb" Package Version Depends Recommends
 echo "== systemd guest tests"
-tests/guest/run.sh --cgspawn build/launcher/cgspawn
+tests/guest/run.sh --cgspawn build/launcher/cgspawn --deb "$deb"

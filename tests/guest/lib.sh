@@ -41,7 +41,7 @@ guest_tools() {
 }
 
 guest_payload() {
-    local dir=$1 cgspawn=$2 src
+    local dir=$1 cgspawn=$2
     mkdir -p "$dir/bin" "$dir/results" "$dir/spawner"
     chmod 0755 "$dir"
     install -m 0755 "$cgspawn" "$dir/bin/cgspawn"
@@ -50,18 +50,10 @@ guest_payload() {
         "$guest_repo/spawner/examples" "$dir/spawner/"
     # The spawner as pip installs it (its dist-info carries the
     # jupyterhub.spawners entry points), for a hub run with
-    # PYTHONPATH=/payload/site. Built from a copy: pip builds a local
-    # directory in place (build/, *.egg-info).
-    src=$(mktemp -d "${TMPDIR:-/tmp}/cgspawn-spawner-src.XXXXXX")
-    cp -r "$guest_repo/spawner/cgroupspawner" "$guest_repo/spawner/pyproject.toml" \
-        "$guest_repo/spawner/README.md" "$src/"
-    find "$src" -name __pycache__ -prune -exec rm -rf {} +
-    if ! /usr/bin/python3 -m pip install --quiet --no-cache-dir --root-user-action=ignore --no-deps \
-        --no-build-isolation --no-index --target "$dir/site" "$src" >"$src.log" 2>&1; then
-        guest_log "cannot install the spawner into the payload (hub tests will fail):"
-        sed 's/^/  pip| /' "$src.log"
+    # PYTHONPATH=/payload/site.
+    if ! "$guest_repo/packaging/stage-spawner.sh" "$dir/site"; then
+        guest_log "cannot install the spawner into the payload (hub tests will fail)"
     fi
-    rm -rf "$src" "$src.log"
 }
 
 guest_boot() {

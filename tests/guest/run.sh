@@ -2,8 +2,11 @@
 # Run the cgroup v2 / systemd guest suite (tests/guest/suite) against a cgspawn
 # binary inside a Debian bookworm guest booted under qemu (TCG).
 #
-#   tests/guest/run.sh --cgspawn PATH [--keep] [--timeout SECS] [-k PYTEST_EXPR]
+#   tests/guest/run.sh --cgspawn PATH [--deb PATH] [--keep] [--timeout SECS] [-k PYTEST_EXPR]
 #
+# --deb puts the cgspawn .deb (cpack) on the payload as /payload/cgspawn.deb
+# for test_deb.py, which installs it and runs the hub against it; without it
+# the payload says so (/payload/no-deb) and that test skips.
 # --keep leaves the boot's scratch directory (payload image, console log) and
 # the results in place and prints their paths. Exit status: 0 only if the
 # whole suite passed.
@@ -15,10 +18,11 @@ source "$here/lib.sh"
 usage() { sed -n '5p' "$0" | sed 's/^# *//' >&2; exit 2; }
 log() { printf '[guest-run] %s\n' "$*"; }
 
-cgspawn='' keep=0 timeout=3000 kexpr=''
+cgspawn='' deb='' keep=0 timeout=3000 kexpr=''
 while (($#)); do
     case $1 in
         --cgspawn) cgspawn=${2:?}; shift 2 ;;
+        --deb) deb=${2:?}; shift 2 ;;
         --keep) keep=1; shift ;;
         --timeout) timeout=${2:?}; shift 2 ;;
         -k) kexpr=${2:?}; shift 2 ;;
@@ -27,6 +31,7 @@ while (($#)); do
 done
 [[ -n $cgspawn ]] || usage
 [[ -f $cgspawn && -x $cgspawn ]] || { log "not an executable: $cgspawn"; exit 2; }
+if [[ -n $deb && ! -f $deb ]]; then log "no such .deb: $deb"; exit 2; fi
 ((keep)) && export GUEST_KEEP=1
 
 guest_tools
@@ -45,6 +50,11 @@ guest_payload "$payload" "$cgspawn"
 install -m 0755 "$here/payload/driver.sh" "$here/payload/hub.sh" "$payload/"
 cp -r "$here/suite" "$payload/suite"
 printf '%s' "$kexpr" >"$payload/pytest-k"
+if [[ -n $deb ]]; then
+    install -m 0644 "$deb" "$payload/cgspawn.deb"
+else
+    echo "run.sh was not given --deb" >"$payload/no-deb"
+fi
 
 res=$tmp/results
 guest_boot "$payload" "$res" --timeout "$timeout" || exit 1

@@ -112,15 +112,15 @@ def wait_for(predicate, timeout, what, interval=1.0):
         time.sleep(interval)
 
 
-def servers_unit_text():
+def servers_unit_text(launcher=CGSPAWN, examples=EXAMPLES):
     """The example servers unit, with the guest's launcher path."""
-    with open(os.path.join(EXAMPLES, SERVERS_UNIT)) as f:
+    with open(os.path.join(examples, SERVERS_UNIT)) as f:
         text = f.read()
     assert "/usr/sbin/cgspawn init" in text, "the example servers unit no longer runs cgspawn init"
-    return text.replace("/usr/sbin/cgspawn", CGSPAWN)
+    return text.replace("/usr/sbin/cgspawn", launcher)
 
 
-def hub_unit_text(config, state, user=None):
+def hub_unit_text(config, state, user=None, site=SITE):
     lines = [
         "[Unit]",
         "Description=JupyterHub (cgspawn guest end-to-end test)",
@@ -130,8 +130,9 @@ def hub_unit_text(config, state, user=None):
         "[Service]",
         *([f"User={user}", f"Group={user}"] if user else []),
         f"WorkingDirectory={state}",
-        # The spawner package lives on the payload disk, not in site-packages.
-        f"Environment=PYTHONPATH={SITE}",
+        # The spawner package lives on the payload disk, not in site-packages
+        # (site=None: it is installed, e.g. by the .deb).
+        *([f"Environment=PYTHONPATH={site}"] if site else []),
         f"ExecStart=/usr/bin/jupyterhub -f {config}",
         # The hub stops its servers on shutdown when cleanup_servers = True:
         # leave it time under emulation.
@@ -143,7 +144,7 @@ def hub_unit_text(config, state, user=None):
 
 
 def hub_config(state, token, *, users=("alice", "bob"), cleanup_servers=True, sudo=False,
-               mem_limit="512M", cpu_limit=1.0, base=None, extra=""):
+               mem_limit="512M", cpu_limit=1.0, base=None, extra="", launcher=CGSPAWN):
     """jupyterhub_config.py for the test hub (the layout of examples/jupyterhub_config.py).
 
     base: a config file loaded first (the shipped example), which the
@@ -200,7 +201,7 @@ def hub_config(state, token, *, users=("alice", "bob"), cleanup_servers=True, su
         c.Spawner.http_timeout = {SLOW}
         c.CgroupSpawner.isolate_tmp = True
         c.CgroupSpawner.cgroup_root = "{D}"
-        c.CgroupSpawner.launcher_path = "{CGSPAWN}"
+        c.CgroupSpawner.launcher_path = "{launcher}"
         c.CgroupSpawner.sudo = {sudo!r}
     """
     return textwrap.dedent(text) + limits + textwrap.dedent(extra)
@@ -213,8 +214,14 @@ class HubError(AssertionError):
 class Hub:
     """One test's hub: units, config, state; the API through the proxy."""
 
-    def __init__(self, *, user=None):
+    def __init__(self, *, user=None, launcher=CGSPAWN, site=SITE, examples=EXAMPLES,
+                 servers_unit=True):
+        """launcher, site (PYTHONPATH; None: none), examples: where the product
+        is (default: the payload). servers_unit=False: do not write the servers
+        unit, use the one systemd already has (a package's)."""
         self.user = user
+        self.launcher, self.site, self.examples = launcher, site, examples
+        self.servers_unit = servers_unit
         self.token = secrets.token_hex(32)
         self.state = tempfile.mkdtemp(prefix="e2e-hub-", dir="/var/tmp")
         self.config = os.path.join(self.state, "jupyterhub_config.py")
@@ -231,20 +238,23 @@ class Hub:
 
     def write_config(self, **kw):
         with open(self.config, "w") as f:
-            f.write(hub_config(self.state, self.token, **kw))
+            f.write(hub_config(self.state, self.token, launcher=self.launcher, **kw))
         os.chmod(self.config, 0o644)
 
     def install_units(self):
-        assert os.path.isfile(os.path.join(SITE, "cgroupspawner", "spawner.py")), (
-            f"the spawner package is not in {SITE}: run.sh installs it with pip --target")
+        if self.site:
+            assert os.path.isfile(os.path.join(self.site, "cgroupspawner", "spawner.py")), (
+                f"the spawner package is not in {self.site}: run.sh installs it with pip --target")
         # Debian's jupyterhub package ships its own jupyterhub.service (PAM,
         # LocalProcessSpawner, Restart=always), enabled at boot in the guest
         # image: stop it, or `systemctl start` of ours would be a no-op.
         # Ours, in /run, overrides its file until close() removes ours.
         systemctl("stop", HUB_UNIT, check=False, timeout=600)
         systemctl("reset-failed", HUB_UNIT, check=False)
-        for name, text in ((SERVERS_UNIT, servers_unit_text()),
-                           (HUB_UNIT, hub_unit_text(self.config, self.state, self.user))):
+        units = [(HUB_UNIT, hub_unit_text(self.config, self.state, self.user, self.site))]
+        if self.servers_unit:
+            units.insert(0, (SERVERS_UNIT, servers_unit_text(self.launcher, self.examples)))
+        for name, text in units:
             path = os.path.join(UNIT_DIR, name)
             assert not os.path.exists(path), f"{path} exists already (a previous test's leftover?)"
             with open(path, "w") as f:
