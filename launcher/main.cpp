@@ -14,6 +14,7 @@
 #include "launcher/commands.hpp"
 #include "launcher/policy.hpp"
 #include "launcher/spawn.hpp"
+#include "launcher/timings.hpp"
 
 namespace {
 
@@ -274,7 +275,9 @@ int dispatch(int argc, char** argv) {
   }
 
   if (spawn->parsed()) {
+    cgspawn::timing_mark("parse");
     cgspawn::setup_logging(req.unit, req.user);
+    cgspawn::timing_mark("logging");
     std::string env = req.env_stdin ? cgspawn::read_env_stream(STDIN_FILENO) : std::string{};
     if (policy) cgspawn::enforce_request(*policy, caller.value_or(cgspawn::Caller{0, "root"}), req);
     auto plan = cgspawn::make_spawn_plan(req, env);
@@ -282,6 +285,7 @@ int dispatch(int argc, char** argv) {
       cgspawn::drop_env(*policy, plan.env);
       cgspawn::bound_dynamic_user(*policy, plan);
     }
+    cgspawn::timing_mark("plan");
     return cgspawn::spawn(std::move(plan));
   }
   if (check->parsed()) return cgspawn::run_check(root, json);
@@ -306,6 +310,8 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cgspawn::timings_init();
+  cgspawn::timing_mark("main");
   try {
     cgspawn::setup_logging();  // until the request names a unit
     return dispatch(argc, argv);
