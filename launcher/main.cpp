@@ -246,6 +246,7 @@ int dispatch(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    cgspawn::timing_mark("cli");
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
@@ -275,7 +276,7 @@ int dispatch(int argc, char** argv) {
   }
 
   if (spawn->parsed()) {
-    cgspawn::timing_mark("parse");
+    cgspawn::timing_mark("policy");
     cgspawn::setup_logging(req.unit, req.user);
     cgspawn::timing_mark("logging");
     std::string env = req.env_stdin ? cgspawn::read_env_stream(STDIN_FILENO) : std::string{};

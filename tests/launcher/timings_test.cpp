@@ -66,9 +66,10 @@ TEST_F(Timings, SpawnWritesEveryStepInOrderToTheGivenFd) {
             {"/bin/true"});
   ASSERT_EQ(r.status, 0) << r.err;
   auto marks = marks_in(r.err);
-  const std::vector<std::string> expected{
-      "main",        "parse", "logging", "plan",     "cgroup",  "limits", "fork",
-      "cgroup-move", "stdio", "mounts",  "identity", "seccomp", "exec",   "exec-confirmed"};
+  const std::vector<std::string> expected{"main",        "cli",    "policy",         "logging",
+                                          "plan",        "cgroup", "limits",         "fork",
+                                          "cgroup-move", "stdio",  "mounts",         "identity",
+                                          "seccomp",     "exec",   "exec-confirmed", "started-log"};
   ASSERT_EQ(marks.size(), expected.size()) << r.err;
   for (size_t i = 0; i < marks.size(); ++i) {
     EXPECT_EQ(marks[i].step, expected[i]) << r.err;
