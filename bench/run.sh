@@ -34,6 +34,10 @@ if [[ $(id -u) -ne 0 ]]; then
     log "run as root (the guest image and its tools need it)" >&2
     exit 2
 fi
+if [[ -n $cgspawn && ! ( -f $cgspawn && -x $cgspawn ) ]]; then
+    log "--cgspawn $cgspawn: not an executable file (build it, or leave --cgspawn out to build)" >&2
+    exit 2
+fi
 [[ -n $out ]] || out=$here/results/$(date -u +%Y%m%d-%H%M%S)
 if ((quick)); then n=8 servers=10 hub_servers=6 default_timeout=2400
 else n=30 servers=100 hub_servers=100 default_timeout=10800; fi
@@ -46,7 +50,6 @@ if [[ -z $cgspawn ]]; then
     cmake --build "$repo/build" -j"$(nproc)" --target cgspawn
     cgspawn=$repo/build/launcher/cgspawn
 fi
-[[ -f $cgspawn && -x $cgspawn ]] || { log "not an executable: $cgspawn (build it or fix --cgspawn)" >&2; exit 2; }
 guest_tools
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cgspawn-bench.XXXXXX")
@@ -61,10 +64,11 @@ install -m 0755 "$here/guest/driver.sh" "$here/guest/hub.sh" "$payload/"
 host="this machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%d GiB", $2 / 1048576}' /proc/meminfo),"
 host+=" $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); qemu TCG, 2 vCPU, $memory MiB"
 host+="; load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-cat >"$payload/bench-config.json" <<JSON
-{"quick": $([[ $quick == 1 ]] && echo true || echo false), "n": $n, "servers": $servers,
- "hub_servers": $hub_servers, "host": {"description": "$host"}}
-JSON
+HOST=$host /usr/bin/python3 -c 'import json, os, sys
+q, n, s, h = sys.argv[1:]
+print(json.dumps({"quick": q == "1", "n": int(n), "servers": int(s), "hub_servers": int(h),
+                  "host": {"description": os.environ["HOST"]}}))' \
+    "$quick" "$n" "$servers" "$hub_servers" >"$payload/bench-config.json"
 
 log "quick=$quick: $n spawn-cost rounds, $servers concurrent servers, $hub_servers hub spawns"
 rc=0
