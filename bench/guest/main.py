@@ -63,6 +63,8 @@ def main():
         out[name]["part_seconds"] = time.monotonic() - t
         with open(path, "w") as f:
             json.dump(out, f, indent=1)
+        # On the console as it goes: a run cut short still shows its figures.
+        log(f"part {name} done; results so far:\n{report.render(out)}")
     out["cgspawn_resident_at_end"] = len(cgspawn_processes())
     with open(path, "w") as f:
         json.dump(out, f, indent=1)
