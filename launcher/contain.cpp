@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "launcher/timings.hpp"
 #include "namespaces/identity.hpp"
 #include "namespaces/mounts.hpp"
 #include "namespaces/no_new_privs.hpp"
@@ -102,22 +103,31 @@ void report(int fd, int status, const std::string& message) {
 
 void contain_and_exec(const cg::CgroupDir& unit, const SpawnPlan& plan, int report_fd) {
   try {
+    timing_mark("fork");
     reset_signals();
     unit.move(0);
+    timing_mark("cgroup-move");
     connect_stdio(plan);
+    timing_mark("stdio");
     if (!plan.mounts.empty()) ns::enter_mount_namespace(plan.mounts);
+    timing_mark("mounts");
     if (plan.no_new_privs) {
       ns::become(plan.identity);
+      timing_mark("identity");
       ns::set_no_new_privs();
       ns::load_seccomp(plan.seccomp);
+      timing_mark("seccomp");
     } else {
       // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
       // while still root (as systemd does), then drop.
       ns::load_seccomp(plan.seccomp);
+      timing_mark("seccomp");
       ns::become(plan.identity);
+      timing_mark("identity");
     }
     enter_workdir(plan);
     ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);  // nothing of ours leaks in
+    timing_mark("exec");
     exec_target(plan);
   } catch (const Error& e) {
     report(report_fd, exit_status(e.kind()), e.what());

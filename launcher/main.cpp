@@ -14,6 +14,7 @@
 #include "launcher/commands.hpp"
 #include "launcher/policy.hpp"
 #include "launcher/spawn.hpp"
+#include "launcher/timings.hpp"
 
 namespace {
 
@@ -246,6 +247,7 @@ int dispatch(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    cgspawn::timing_mark("cli");
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
@@ -275,7 +277,9 @@ int dispatch(int argc, char** argv) {
   }
 
   if (spawn->parsed()) {
+    cgspawn::timing_mark("policy");
     cgspawn::setup_logging(req.unit, req.user);
+    cgspawn::timing_mark("logging");
     std::string env = req.env_stdin ? cgspawn::read_env_stream(STDIN_FILENO) : std::string{};
     if (policy) cgspawn::enforce_request(*policy, caller.value_or(cgspawn::Caller{0, "root"}), req);
     auto plan = cgspawn::make_spawn_plan(req, env);
@@ -283,6 +287,7 @@ int dispatch(int argc, char** argv) {
       cgspawn::drop_env(*policy, plan.env);
       cgspawn::bound_dynamic_user(*policy, plan);
     }
+    cgspawn::timing_mark("plan");
     return cgspawn::spawn(std::move(plan));
   }
   if (check->parsed()) return cgspawn::run_check(root, json);
@@ -308,6 +313,8 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cgspawn::timings_init();
+  cgspawn::timing_mark("main");
   try {
     cgspawn::setup_logging();  // until the request names a unit
     return dispatch(argc, argv);

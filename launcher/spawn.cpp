@@ -15,6 +15,7 @@
 #include "common/fd.hpp"
 #include "launcher/contain.hpp"
 #include "launcher/dynamic_users.hpp"
+#include "launcher/timings.hpp"
 #include "namespaces/nss_entries.hpp"
 
 namespace cgspawn {
@@ -97,6 +98,7 @@ pid_t start_server(const cg::CgroupDir& unit, const SpawnPlan& plan) {
   }
   write_end.reset();
   std::string report = read_report(read_end.get());
+  timing_mark("exec-confirmed");
   if (report.empty()) return pid;
   int ignored = 0;
   while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
@@ -108,12 +110,15 @@ pid_t start_server(const cg::CgroupDir& unit, const SpawnPlan& plan) {
 // cgroup is removed.
 pid_t start_unit(const SpawnPlan& plan) {
   cg::CgroupDir unit = create_unit_cgroup(plan);
+  timing_mark("cgroup");
   cg::RemoveOnFailure guard(unit);
   write_limits(unit, plan);
+  timing_mark("limits");
   pid_t pid = start_server(unit, plan);
   guard.release();
   spdlog::info("started unit {} as {} (pid {}) in {}", plan.unit, plan.identity.name, pid,
                unit.path());
+  timing_mark("started-log");
   return pid;
 }
 

@@ -1,0 +1,99 @@
+"""bench/: the statistics, the target judgement, the timings breakdown and
+the alternation of spawners, on known inputs."""
+import types
+
+import pytest
+
+import report
+import spawn_cost
+import stats
+
+
+def test_quantiles_interpolate_between_order_statistics():
+    v = [4.0, 1.0, 3.0, 2.0]
+    assert stats.median(v) == 2.5
+    assert stats.quantile(v, 0.25) == pytest.approx(1.75)
+    assert stats.quantile(v, 0.75) == pytest.approx(3.25)
+    assert stats.median([7.0]) == 7.0
+    with pytest.raises(ValueError):
+        stats.median([])
+    with pytest.raises(ValueError):
+        stats.quantile(v, 1.5)
+
+
+def test_summary_and_ratio_of_medians():
+    a, b = stats.summary([1.0, 2.0, 9.0]), stats.summary([4.0, 4.0, 5.0])
+    assert (a["n"], a["median"], a["min"], a["max"]) == (3, 2.0, 1.0, 9.0)
+    assert stats.ratio(b, a) == 2.0
+    assert stats.ratio(a, stats.summary([0.0])) is None
+
+
+def test_check_judges_both_directions_and_missing_values():
+    assert stats.check("x", 2.4, "<=", 2.5)["met"]
+    assert not stats.check("x", 2.6, "<=", 2.5)["met"]
+    assert stats.check("y", 3.0, ">=", 3)["met"]
+    assert not stats.check("y", 2.9, ">=", 3)["met"]
+    assert not stats.check("z", None, "<=", 1)["met"]
+    with pytest.raises(ValueError):
+        stats.check("w", 1, "<", 2)
+
+
+def test_timing_lines_become_steps_ending_at_each_mark():
+    text = ("cgspawn-timing main 1100\nnoise\ncgspawn-timing fork 1500\n"
+            "cgspawn-timing exec-confirmed 1900\ncgspawn-timing exec 1700\n")
+    marks = spawn_cost.parse_marks(text)
+    assert [m[0] for m in marks] == ["main", "fork", "exec", "exec-confirmed"]
+    steps = spawn_cost.step_deltas(1000, marks, 2000)
+    assert steps == pytest.approx({"start": 100e-9, "fork": 400e-9, "exec": 200e-9,
+                                   "exec-confirmed": 200e-9, "exit": 100e-9})
+
+
+def summary(median):
+    return {"n": 3, "median": median, "p25": median, "p75": median, "min": median, "max": median}
+
+
+def test_targets_say_which_are_missed():
+    out = {
+        "spawn_cost": {"ratio_spawn_vs_bare": 2.0, "ratio_systemd_vs_total": 2.5},
+        "scale": {"servers": 100, "reachable": 99, "list_running": 100,
+                  "cgspawn_resident_after_spawn": 0, "cgroups_left": 0},
+        "hub": {"ratio_spawn_cgroup_vs_local": 1.05, "cgroups_left": 0, "processes_left": 1},
+    }
+    met = {t["name"]: t["met"] for t in report.targets(out)}
+    assert met == {
+        "cgspawn spawn / bare exec": True,
+        "systemd-run / cgspawn spawn+cleanup": False,
+        "servers reachable (of 100)": False,
+        "`cgspawn list` running (of 100)": True,
+        "cgspawn processes resident": True,
+        "cgroups left after stop-all": True,
+        "hub spawn-to-ready CgroupSpawner / Local": True,
+        "hub: cgroups + processes left": False,
+    }
+    assert report.targets({}) == []
+
+
+def test_render_shows_a_failed_part_and_the_missed_target():
+    out = {"meta": {"date_utc": "2026-11-22 12:00", "guest": {}},
+           "spawn_cost": {"error": "Traceback: boom"},
+           "hub": {"servers": 2, "spawn_cgroup": summary(2.0), "spawn_local": summary(1.0),
+                   "stop_cgroup": summary(1.0), "stop_local": summary(1.0),
+                   "ratio_spawn_cgroup_vs_local": 2.0, "ratio_stop_cgroup_vs_local": 1.0,
+                   "ready": 2, "hub_rss_kib_per_server": 100.0, "cgroups_left": 0,
+                   "processes_left": 0}}
+    text = report.render(out)
+    assert "spawn_cost: FAILED" in text and "boom" in text
+    assert "MISSED hub spawn-to-ready CgroupSpawner / Local: 2.00 (target <= 1.1)" in text
+
+
+def test_alternation_gives_odd_users_cgroupspawner():
+    alternating = pytest.importorskip("alternating")
+    from jupyterhub.spawner import LocalProcessSpawner
+
+    from cgroupspawner import CgroupSpawner
+
+    assert alternating.spawner_for("bench001") is CgroupSpawner
+    assert alternating.spawner_for("bench002") is LocalProcessSpawner
+    user = types.SimpleNamespace(name="bench002")
+    made = alternating.AlternatingSpawner.__new__(alternating.AlternatingSpawner, user=user)
+    assert type(made) is LocalProcessSpawner
