@@ -7,14 +7,10 @@ meaning (except ``disable_user_sudo``, True by default here), so switching is
 """
 
 import json
-import os
 import pwd
-import shutil
 
 from jupyterhub.spawner import Spawner
-from jupyterhub.traitlets import ByteSpecification
 from jupyterhub.utils import random_port
-from traitlets import Bool, CaselessStrEnum, Dict, Float, Integer, List, Unicode, default
 
 from .launcher import (
     LauncherError,
@@ -23,247 +19,25 @@ from .launcher import (
     run_launcher,
     run_spawn,
 )
+from .dynamic import dynamic_user_name
+from .errors import CgroupSpawnerConfigError
+from .limits import LIMITS, cpu_weight_for, format_cpus, limit_args, slice_set_args
+from .options import CgroupSpawnerOptions
+from .preflight import options_to_drop
 from .properties import PropertyError, translate_properties
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DEFAULT_LAUNCHER = "/usr/sbin/cgspawn"
 
 
-class CgroupSpawnerConfigError(ValueError):
-    """A configuration cgspawn cannot carry out; raised by start()."""
+class DynamicUser:
+    """What build_spawn_argv/build_env need of a dynamic user: its name."""
 
-    def __init__(self, message):
-        super().__init__(message)
-        self.jupyterhub_message = message
-
-
-def _format_cpus(value):
-    """1.5 -> '1.5', 2.0 -> '2', 0.25 -> '0.25' (fixed notation for cgspawn)."""
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return text or "0"
+    def __init__(self, name):
+        self.pw_name = name
+        self.pw_dir = None
 
 
-class CgroupSpawner(Spawner):
-    # ---- SystemdSpawner's options: same names, types, defaults, meaning ----
-
-    user_workingdir = Unicode(
-        None,
-        allow_none=True,
-        help="""
-        Path to start each notebook user on.
-
-        {USERNAME} and {USERID} are expanded.
-
-        Defaults to the home directory of the user (cgspawn's default, or /
-        when the home directory does not exist). Maps to `cgspawn --workdir`.
-        """,
-    ).tag(config=True)
-
-    username_template = Unicode(
-        "{USERNAME}",
-        help="""
-        Template for unix username each user should be spawned as.
-
-        {USERNAME} and {USERID} are expanded.
-
-        This user should already exist in the system. Maps to `cgspawn --user`.
-        """,
-    ).tag(config=True)
-
-    default_shell = Unicode(
-        os.environ.get("SHELL", "/bin/bash"),
-        help="Default shell for users on the notebook terminal ($SHELL of the server).",
-    ).tag(config=True)
-
-    extra_paths = List(
-        [],
-        help="""
-        Extra paths to prepend to the $PATH environment variable.
-
-        {USERNAME} and {USERID} are expanded.
-        """,
-    ).tag(config=True)
-
-    unit_name_template = Unicode(
-        "jupyter-{USERNAME}-singleuser",
-        help="""
-        Template for the unit name: the server's cgroup D/users/[SLICE/]NAME
-        and its journal tag.
-
-        {USERNAME}, {USERID} and {SERVERNAME} are expanded. A named server
-        gets "-{servername}" appended unless the template uses {SERVERNAME},
-        so a user's servers never share a cgroup.
-        """,
-    ).tag(config=True)
-
-    isolate_tmp = Bool(
-        False,
-        help="""
-        Give each notebook user their own /tmp (and /var/tmp), isolated from the
-        system & each other. Maps to `cgspawn --private-tmp`.
-        """,
-    ).tag(config=True)
-
-    isolate_devices = Bool(
-        False,
-        help="""
-        Give each notebook user their own /dev, with a very limited set of
-        devices. Maps to `cgspawn --private-devices`.
-        """,
-    ).tag(config=True)
-
-    disable_user_sudo = Bool(
-        True,
-        help="""
-        Disallow becoming root (or any other user) via sudo or other setuid
-        means from inside the notebook (no_new_privs).
-
-        True by default (SystemdSpawner's default is False). Set to False to
-        pass `cgspawn --allow-new-privileges`.
-        """,
-    ).tag(config=True)
-
-    readonly_paths = List(
-        None,
-        allow_none=True,
-        help="""
-        List of paths that should be marked readonly from the user notebook.
-
-        Subpaths may be made writeable by setting readwrite_paths.
-        {USERNAME} and {USERID} are expanded. Each maps to `cgspawn --read-only`.
-        """,
-    ).tag(config=True)
-
-    readwrite_paths = List(
-        None,
-        allow_none=True,
-        help="""
-        List of paths that should be marked read-write from the user notebook.
-
-        Used to make a subpath of a readonly path writeable.
-        {USERNAME} and {USERID} are expanded. Each maps to `cgspawn --read-write`.
-        """,
-    ).tag(config=True)
-
-    unit_extra_properties = Dict(
-        {},
-        help="""
-        Extra properties of each server's cgroup.
-
-        Keys are cgroup v2 interface files (e.g. "io.weight", "memory.high"),
-        written as they are (`cgspawn --property FILE=VALUE`), or systemd
-        resource-control property names that have a direct cgroup equivalent
-        (MemoryMin, MemoryLow, MemoryHigh, MemoryMax, MemoryLimit,
-        MemorySwapMax, MemoryZSwapMax, TasksMax, CPUWeight, CPUQuota,
-        IOWeight, AllowedCPUs, AllowedMemoryNodes), translated with systemd's
-        value syntax. *Accounting switches are accepted and ignored. Any other
-        systemd property makes start() fail with an error naming it.
-        """,
-    ).tag(config=True)
-
-    dynamic_users = Bool(
-        False,
-        help="""
-        Allocate system users dynamically for each user (systemd's DynamicUser=).
-
-        Not supported yet by cgspawn: setting it True makes start() fail with
-        a clear error.
-        """,
-    ).tag(config=True)
-
-    slice = Unicode(
-        None,
-        allow_none=True,
-        help="""
-        Run every server in this slice: D/users/SLICE/NAME, whose cgroup can
-        carry aggregate limits for all of them. Maps to `cgspawn --slice`.
-        """,
-    ).tag(config=True)
-
-    # ---- beyond SystemdSpawner ----
-
-    tasks_limit = Integer(
-        None,
-        allow_none=True,
-        help="Maximum number of processes and threads of a server (pids.max; `cgspawn --tasks-max`).",
-    ).tag(config=True)
-
-    mem_swap_limit = ByteSpecification(
-        None,
-        help="""
-        Maximum swap a server may use (memory.swap.max; `cgspawn --memory-swap-max`).
-        Bytes or a number with K, M, G, T (x1024); 0 forbids swap.
-        """,
-    ).tag(config=True)
-
-    devices = List(
-        Unicode(),
-        [],
-        help="""
-        Device nodes to expose in the private /dev (`cgspawn --device` each).
-        Needs isolate_devices = True.
-        """,
-    ).tag(config=True)
-
-    seccomp_profile = CaselessStrEnum(
-        ["default", "none"],
-        "default",
-        help="""
-        Syscall filter of the server: "default" (deny kexec, kernel modules,
-        reboot, swap, keyrings, bpf, perf, user namespaces, ...) or "none".
-        Maps to `cgspawn --seccomp`.
-        """,
-    ).tag(config=True)
-
-    launcher_path = Unicode(
-        help="""
-        Path of the cgspawn launcher. Default: /usr/sbin/cgspawn if it exists,
-        else cgspawn found on the hub's $PATH, else /usr/sbin/cgspawn.
-        """,
-    ).tag(config=True)
-
-    @default("launcher_path")
-    def _default_launcher_path(self):
-        if os.path.exists(DEFAULT_LAUNCHER):
-            return DEFAULT_LAUNCHER
-        return shutil.which("cgspawn") or DEFAULT_LAUNCHER
-
-    sudo = Bool(
-        False,
-        help="""
-        Run the launcher through `sudo -n`, so the hub itself needs no root
-        (see examples/sudoers in the spawner's source).
-        """,
-    ).tag(config=True)
-
-    cgroup_root = Unicode(
-        None,
-        allow_none=True,
-        help="""
-        The delegated cgroup directory D (`cgspawn --cgroup-root`). Default:
-        cgspawn finds it from its own cgroup (the hub's, minus a trailing /hub).
-        """,
-    ).tag(config=True)
-
-    log_target = CaselessStrEnum(
-        ["auto", "journal", "stderr"],
-        "auto",
-        help="""
-        Where the server's stdout/stderr go (`cgspawn --log-target`, passed
-        when not "auto"): "journal" - a journald stream tagged with the unit
-        name (`journalctl -t jupyter-NAME-singleuser`); "stderr" - back to the
-        hub, which logs each line; "auto" - journal when journald runs.
-        """,
-    ).tag(config=True)
-
-    stop_timeout = Float(
-        10,
-        help="""
-        Seconds stop() lets a server exit after SIGTERM before killing the
-        whole cgroup (`cgspawn stop --timeout`). stop(now=True) uses 0.
-        """,
-    ).tag(config=True)
-
+class CgroupSpawner(CgroupSpawnerOptions, Spawner):
     # ---- lifecycle ----
 
     def __init__(self, *args, **kwargs):
@@ -334,47 +108,26 @@ class CgroupSpawner(Spawner):
         return ["--cgroup-root", self.cgroup_root] if self.cgroup_root else []
 
     def _unix_user(self):
+        """The server's user: a passwd entry, or with dynamic_users one with
+        the dynamic name and no home (cgspawn allocates both; as in
+        SystemdSpawner, username_template and user_workingdir are ignored)."""
+        if self.dynamic_users:
+            return DynamicUser(dynamic_user_name(self.user.name))
         name = self._expand_user_vars(self.username_template)
         try:
             return pwd.getpwnam(name)
         except KeyError:
             raise CgroupSpawnerConfigError(
                 f"No Unix user named {name!r} for JupyterHub user {self.user.name!r}"
-                f" (username_template = {self.username_template!r})"
+                f" (username_template = {self.username_template!r}; or set"
+                " c.CgroupSpawner.dynamic_users = True for users without an account)"
             ) from None
 
-    def _typed_limit_args(self):
+    def _typed_limit_args(self, drop=()):
         """(argv, {cgroup file: option name}) for the typed limit options."""
-        args, files = [], {}
-        if self.mem_limit is not None:
-            args += ["--memory-max", str(self.mem_limit)]
-            files["memory.max"] = "mem_limit"
-        if self.mem_guarantee is not None:
-            args += ["--memory-low", str(self.mem_guarantee)]
-            files["memory.low"] = "mem_guarantee"
-        if self.mem_swap_limit is not None:
-            args += ["--memory-swap-max", str(self.mem_swap_limit)]
-            files["memory.swap.max"] = "mem_swap_limit"
-        if self.cpu_limit is not None:
-            args += ["--cpu-max", _format_cpus(self.cpu_limit)]
-            files["cpu.max"] = "cpu_limit"
-        if self.cpu_guarantee is not None:
-            args += ["--cpu-weight", str(self.cpu_weight_for(self.cpu_guarantee))]
-            files["cpu.weight"] = "cpu_guarantee"
-        if self.tasks_limit is not None:
-            args += ["--tasks-max", str(self.tasks_limit)]
-            files["pids.max"] = "tasks_limit"
-        return args, files
+        return limit_args({name: getattr(self, name) for name in LIMITS}, drop)
 
-    @staticmethod
-    def cpu_weight_for(cpu_guarantee):
-        """cpu_guarantee (CPUs) -> cpu.weight: round(100 x CPUs), 1..10000.
-
-        cpu.weight is a share, not a reservation: 100 is the default weight
-        of every cgroup, so a server guaranteed 2 CPUs gets twice the CPU
-        time of a default sibling when the CPUs are contended.
-        """
-        return max(1, min(10000, round(100 * cpu_guarantee)))
+    cpu_weight_for = staticmethod(cpu_weight_for)
 
     def build_env(self, pw):
         """The server's environment: get_env() plus PATH, HOME, USER, SHELL.
@@ -389,9 +142,10 @@ class CgroupSpawner(Spawner):
             env["PATH"] = ":".join(extra + [base_path])
         elif "PATH" not in configured:
             env["PATH"] = base_path
-        if "HOME" not in configured:
+        # A dynamic user's HOME and USER come from cgspawn (--setenv-defaults).
+        if "HOME" not in configured and pw.pw_dir is not None:
             env["HOME"] = pw.pw_dir
-        if "USER" not in configured:
+        if "USER" not in configured and pw.pw_dir is not None:
             env["USER"] = pw.pw_name
         if "SHELL" not in configured:
             env["SHELL"] = self.default_shell
@@ -399,19 +153,17 @@ class CgroupSpawner(Spawner):
         # as JupyterHub exports them.
         return env
 
-    def build_spawn_argv(self, pw):
-        """The full `cgspawn spawn ...` argv (without secrets: those go on stdin)."""
-        if self.dynamic_users:
-            raise CgroupSpawnerConfigError(
-                "dynamic_users = True is not supported by CgroupSpawner yet (cgspawn has no"
-                " --dynamic-user): create the Unix users, or set dynamic_users = False"
-            )
+    def build_spawn_argv(self, pw, drop=()):
+        """The full `cgspawn spawn ...` argv (without secrets: those go on stdin).
+
+        drop: options to leave out (the preflight's, with
+        require_enforced_limits = False)."""
         if self.devices and not self.isolate_devices:
             raise CgroupSpawnerConfigError(
                 "c.CgroupSpawner.devices needs c.CgroupSpawner.isolate_devices = True"
                 " (devices are added to the private /dev)"
             )
-        limit_args, typed_files = self._typed_limit_args()
+        limit_args, typed_files = self._typed_limit_args(drop)
         try:
             props = translate_properties(self.unit_extra_properties, typed_files)
         except PropertyError as e:
@@ -419,26 +171,35 @@ class CgroupSpawner(Spawner):
 
         argv = self._launcher_prefix() + ["spawn"] + self._root_args()
         argv += ["--unit", self.unit_name, "--user", pw.pw_name]
+        if self.dynamic_users:
+            argv += ["--dynamic-user", "--dynamic-user-shell", self.default_shell]
+            if self.dynamic_user_range:
+                argv += ["--dynamic-user-range", self.dynamic_user_range]
+            if self.dynamic_user_state:
+                argv += ["--dynamic-user-state", self.dynamic_user_state]
         if self.slice:
             argv += ["--slice", self.slice]
         argv += ["--env-stdin", "--setenv-defaults"]
         argv += limit_args
         for cgroup_file, value in props:
             argv += ["--property", f"{cgroup_file}={value}"]
-        if self.isolate_tmp:
+        if self.isolate_tmp and "isolate_tmp" not in drop:
             argv.append("--private-tmp")
-        if self.isolate_devices:
+        if self.isolate_devices and "isolate_devices" not in drop:
             argv.append("--private-devices")
-        for device in self.devices:
-            argv += ["--device", device]
-        for path in self.readonly_paths or []:
-            argv += ["--read-only", self._expand_user_vars(path)]
-        for path in self.readwrite_paths or []:
-            argv += ["--read-write", self._expand_user_vars(path)]
-        argv += ["--seccomp", self.seccomp_profile.lower()]
-        if not self.disable_user_sudo:
+            for device in self.devices:
+                argv += ["--device", device]
+        if "readonly_paths" not in drop:
+            for path in self.readonly_paths or []:
+                argv += ["--read-only", self._expand_user_vars(path)]
+        if "readwrite_paths" not in drop:
+            for path in self.readwrite_paths or []:
+                argv += ["--read-write", self._expand_user_vars(path)]
+        seccomp = "none" if "seccomp_profile" in drop else self.seccomp_profile.lower()
+        argv += ["--seccomp", seccomp]
+        if not self.disable_user_sudo or "disable_user_sudo" in drop:
             argv.append("--allow-new-privileges")
-        if self.user_workingdir is not None:
+        if self.user_workingdir is not None and not self.dynamic_users:
             argv += ["--workdir", self._expand_user_vars(self.user_workingdir)]
         if self.log_target.lower() != "auto":
             argv += ["--log-target", self.log_target.lower()]
@@ -446,6 +207,12 @@ class CgroupSpawner(Spawner):
         argv += [self._expand_user_vars(c) for c in self.cmd]
         argv += [self._expand_user_vars(a) for a in self.get_args()]
         return argv
+
+    def _slice_set_args(self):
+        """`slice set` arguments when the server's slice has slice_limits."""
+        if not self.slice or self.slice not in self.slice_limits:
+            return None
+        return slice_set_args(self.slice, self.slice_limits[self.slice])
 
     def _choose_port(self):
         """A configured port is kept; otherwise a fresh random port per start
@@ -475,7 +242,7 @@ class CgroupSpawner(Spawner):
             self._launcher_prefix()
             + ["stop"]
             + self._root_args()
-            + [self.unit_name, "--timeout", _format_cpus(timeout)]
+            + [self.unit_name, "--timeout", format_cpus(timeout)]
         )
         await run_launcher(argv, what="cgspawn stop")
 
@@ -494,11 +261,19 @@ class CgroupSpawner(Spawner):
         self.log.debug("user:%s using port %s for unit %s", self._log_name, port, self.unit_name)
         # Everything that can be refused is checked before anything runs.
         argv = self.build_spawn_argv(pw)
+        slice_args = self._slice_set_args()
         env = self.build_env(pw)
         try:
             records = encode_env_records(env)
         except ValueError as e:
             raise CgroupSpawnerConfigError(f"cannot pass the server's environment: {e}") from None
+        # Then whether this host can enforce it (`cgspawn check`, once per hub).
+        drop = await options_to_drop(self)
+        if drop:
+            argv = self.build_spawn_argv(pw, drop)
+        if slice_args:
+            argv_set = self._launcher_prefix() + ["slice", "set"] + self._root_args() + slice_args
+            await run_launcher(argv_set, what="cgspawn slice set")
 
         # A unit of this name still running is a server the hub lost track of
         # (a remnant of an earlier install or a lost state): SystemdSpawner

@@ -35,6 +35,7 @@ from jupyterhub.user import User  # noqa: E402
 import cgroupspawner.spawner as spawner_module  # noqa: E402
 from cgroupspawner import CgroupSpawner  # noqa: E402
 from cgroupspawner.launcher import decode_env_records  # noqa: E402
+from cgroupspawner.preflight import Preflight  # noqa: E402
 
 FAKE_USERS = {
     "alice": ("alice", "x", 1001, 1001, "Alice", "/home/alice", "/bin/zsh"),
@@ -140,6 +141,36 @@ def status_json(state, unit="jupyter-alice-singleuser", **figures):
     return {"rc": 0 if state == "running" else 3, "stdout": json.dumps(doc) + "\n"}
 
 
+CHECK_NAMES = [
+    "cgroup root /sys/fs/cgroup/system.slice/jupyterhub.service",
+    "delegated by systemd (trusted.delegate on /sys/fs/cgroup/system.slice/jupyterhub.service)",
+    "memory controller enabled for units",
+    "cpu controller enabled for units",
+    "pids controller enabled for units",
+    "create a unit cgroup",
+    "limit memory.max written and read back",
+    "limit memory.low written and read back",
+    "limit memory.swap.max written and read back",
+    "limit cpu.max written and read back",
+    "limit cpu.weight written and read back",
+    "limit pids.max written and read back",
+    "move a process into a unit cgroup",
+    "private mount namespace with a fresh /tmp",
+    "no_new_privs",
+    "seccomp filter (keyctl answered EPERM)",
+]
+
+
+def check_json(failed=()):
+    """A `cgspawn check --json` answer in cgspawn's own shape; FAILED:
+    {check name: detail} (a name not in CHECK_NAMES is added)."""
+    failed = dict(failed)
+    checks = [{"status": "ok", "check": n, "detail": ""} for n in CHECK_NAMES if n not in failed]
+    checks += [{"status": "FAIL", "check": n, "detail": d} for n, d in failed.items()]
+    doc = {"checks": checks, "ok": not failed}
+    return {"rc": 1 if failed else 0, "stdout": json.dumps(doc, indent=2) + "\n"}
+
+
 class FakeLauncher:
     def __init__(self, directory):
         self.dir = Path(directory)
@@ -151,9 +182,11 @@ class FakeLauncher:
     def behave(self, **answers):
         """answers: subcommand -> dict or list of dicts {rc, stdout, stderr}.
 
-        Defaults: status -> absent, spawn -> prints a pid, others -> 0.
+        Defaults: status -> absent, spawn -> prints a pid, check -> all ok,
+        others -> 0.
         """
         behaviour = {
+            "check": [check_json()],
             "status": [status_json("absent")],
             "spawn": [{"rc": 0, "stdout": "4242\n"}],
         }
@@ -161,7 +194,9 @@ class FakeLauncher:
             behaviour[sub] = answer if isinstance(answer, list) else [answer]
         (self.dir / "behaviour.json").write_text(json.dumps(behaviour))
 
-    def calls(self):
+    def calls(self, include_check=False):
+        """The recorded calls; the preflight's `check` only with
+        include_check (test_preflight.py tests it)."""
         log = self.dir / "calls.jsonl"
         if not log.exists():
             return []
@@ -169,11 +204,12 @@ class FakeLauncher:
         for line in log.read_text().splitlines():
             rec = json.loads(line)
             rec["stdin"] = base64.b64decode(rec["stdin"])
-            out.append(rec)
+            if include_check or rec["argv"][1:2] != ["check"]:
+                out.append(rec)
         return out
 
     def calls_of(self, sub):
-        return [c for c in self.calls() if c["argv"][1:2] == [sub]]
+        return [c for c in self.calls(include_check=True) if c["argv"][1:2] == [sub]]
 
     def spawn_call(self):
         spawns = self.calls_of("spawn")
@@ -182,6 +218,14 @@ class FakeLauncher:
 
     def spawn_env(self):
         return decode_env_records(self.spawn_call()["stdin"])
+
+
+@pytest.fixture(autouse=True)
+def fresh_preflight():
+    """Each test's spawners run their own `cgspawn check`."""
+    Preflight.forget_all()
+    yield
+    Preflight.forget_all()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import logging
 import pytest
 from conftest import status_json
 
-from cgroupspawner import CgroupSpawner, LauncherError
+from cgroupspawner import CgroupSpawner, CgroupSpawnerConfigError, LauncherError
 
 UNIT = "jupyter-alice-singleuser"
 CGROUP = f"/sys/fs/cgroup/system.slice/jupyterhub.service/users/{UNIT}"
@@ -103,7 +103,8 @@ async def test_exec_failure_statuses(make_spawner, launcher):
 
 async def test_missing_launcher(make_spawner, tmp_path):
     spawner = make_spawner(launcher_path=str(tmp_path / "nope" / "cgspawn"))
-    with pytest.raises(LauncherError, match="cannot run .*nope/cgspawn"):
+    # the first call is the preflight's `cgspawn check`
+    with pytest.raises(CgroupSpawnerConfigError, match="cannot run .*nope/cgspawn"):
         await spawner.start()
 
 
@@ -280,8 +281,9 @@ async def test_sudo_prefixes_every_call(make_spawner, launcher, fake_sudo):
     await spawner.poll()
     await spawner.stop()
     sudo_calls = fake_sudo()
-    launcher_calls = launcher.calls()
-    assert len(sudo_calls) == len(launcher_calls) >= 4
+    launcher_calls = launcher.calls(include_check=True)
+    assert len(sudo_calls) == len(launcher_calls) >= 5
+    assert launcher_calls[0]["argv"][1] == "check"
     for sudo_argv, call in zip(sudo_calls, launcher_calls):
         assert sudo_argv == ["-n", *call["argv"]]
         assert call["argv"][0] == str(launcher.path)
@@ -305,7 +307,7 @@ def test_sudo_argv(make_spawner, launcher):
 
 
 def test_launcher_path_default(db, monkeypatch, tmp_path):
-    import cgroupspawner.spawner as mod
+    import cgroupspawner.options as mod
 
     from conftest import orm, User, Hub
 

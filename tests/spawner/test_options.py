@@ -207,13 +207,6 @@ def test_named_servers_never_collide(make_spawner):
 # ---- refusals at start() ----
 
 
-async def test_dynamic_users_rejected(make_spawner, launcher):
-    spawner = make_spawner(dynamic_users=True)
-    with pytest.raises(CgroupSpawnerConfigError, match="dynamic_users.*not supported"):
-        await spawner.start()
-    assert launcher.calls() == []  # refused before running anything
-
-
 async def test_devices_need_isolate_devices(make_spawner, launcher):
     spawner = make_spawner(devices=["/dev/fuse"])
     with pytest.raises(CgroupSpawnerConfigError, match="isolate_devices"):

@@ -1,0 +1,135 @@
+"""The preflight: `cgspawn check` once per hub, and starts judged against it."""
+
+import asyncio
+import logging
+
+import pytest
+from conftest import check_json
+
+from cgroupspawner import CgroupSpawnerConfigError
+
+MEM_FAIL = {"limit memory.max": "not offered by the kernel for units; mem_limit cannot be enforced"}
+DELEGATION_FAIL = {
+    "delegation": "/sys/fs/cgroup/x is not delegated by systemd (no trusted.delegate xattr): "
+    "add Delegate=yes to the unit that owns it"
+}
+
+
+def subcommands(launcher):
+    return [c["argv"][1] for c in launcher.calls(include_check=True)]
+
+
+async def test_check_runs_once_before_the_first_spawn(make_spawner, launcher, caplog):
+    with caplog.at_level(logging.INFO):
+        await make_spawner("alice").start()
+        await make_spawner("bob").start()
+    subs = subcommands(launcher)
+    assert subs[0] == "check" and subs.count("check") == 1, subs
+    check = launcher.calls_of("check")[0]["argv"]
+    assert check[1:] == ["check", "--json"]
+    assert "cgspawn check: ok limit memory.max written and read back" in caplog.text
+    assert "every check passed" in caplog.text
+
+
+async def test_check_gets_the_cgroup_root(make_spawner, launcher):
+    await make_spawner(cgroup_root="/sys/fs/cgroup/x").start()
+    assert launcher.calls_of("check")[0]["argv"][1:] == [
+        "check", "--cgroup-root", "/sys/fs/cgroup/x", "--json"]
+
+
+async def test_concurrent_first_starts_share_one_check(make_spawner, launcher):
+    await asyncio.gather(*(make_spawner(n).start() for n in ("alice", "bob", "jh-alice")))
+    assert subcommands(launcher).count("check") == 1
+    assert subcommands(launcher).count("spawn") == 3
+
+
+async def test_unenforceable_limit_refused(make_spawner, launcher, caplog):
+    launcher.behave(check=check_json(MEM_FAIL))
+    spawner = make_spawner(mem_limit="1G", cpu_limit=1)
+    with caplog.at_level(logging.WARNING):
+        with pytest.raises(CgroupSpawnerConfigError) as e:
+            await spawner.start()
+    msg = str(e.value)
+    assert msg.startswith("mem_limit cannot work on this host: cgspawn check: FAIL limit memory.max")
+    assert "require_enforced_limits = False" in msg and "kernel-check" in msg
+    assert e.value.jupyterhub_message == msg
+    assert subcommands(launcher) == ["check"]  # nothing ran unlimited
+    assert "cgspawn check: FAIL limit memory.max" in caplog.text
+
+
+async def test_failure_of_an_unused_feature_does_not_refuse(make_spawner, launcher):
+    launcher.behave(check=check_json(MEM_FAIL))
+    await make_spawner(cpu_limit=1).start()
+    assert "--cpu-max" in launcher.spawn_call()["argv"]
+
+
+async def test_opt_out_drops_only_what_cannot_work(make_spawner, launcher, caplog):
+    launcher.behave(check=check_json(MEM_FAIL))
+    spawner = make_spawner(mem_limit="1G", cpu_limit=1, require_enforced_limits=False)
+    with caplog.at_level(logging.WARNING):
+        await spawner.start()
+    argv = launcher.spawn_call()["argv"]
+    assert "--memory-max" not in argv
+    assert argv[argv.index("--cpu-max") + 1] == "1"
+    assert "starting without mem_limit (require_enforced_limits = False)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "check_name, traits, flag, kept",
+    [
+        ("private mount namespace with a fresh /tmp", {"isolate_tmp": True}, "--private-tmp", None),
+        ("private mount namespace with a fresh /tmp", {"readonly_paths": ["/"]}, "--read-only", None),
+        ("seccomp filter (keyctl answered EPERM)", {}, "default", "none"),
+    ],
+)
+async def test_isolation_failures(make_spawner, launcher, check_name, traits, flag, kept):
+    launcher.behave(check=check_json({check_name: "failed"}))
+    with pytest.raises(CgroupSpawnerConfigError, match="cannot work on this host"):
+        await make_spawner(**traits).start()
+    assert launcher.calls_of("spawn") == []
+
+    launcher.behave(check=check_json({check_name: "failed"}))
+    await make_spawner(require_enforced_limits=False, **traits).start()
+    argv = launcher.spawn_call()["argv"]
+    assert flag not in argv
+    if kept:
+        assert argv[argv.index("--seccomp") + 1] == kept
+
+
+async def test_base_failure_refuses_any_start(make_spawner, launcher):
+    launcher.behave(check=check_json(DELEGATION_FAIL))
+    with pytest.raises(CgroupSpawnerConfigError, match="the spawn cannot work.*Delegate=yes"):
+        await make_spawner().start()
+    assert launcher.calls_of("spawn") == []
+
+
+async def test_base_failure_with_opt_out_tries_the_spawn(make_spawner, launcher, caplog):
+    launcher.behave(check=check_json(DELEGATION_FAIL))
+    with caplog.at_level(logging.WARNING):
+        await make_spawner(require_enforced_limits=False).start()
+    assert len(launcher.calls_of("spawn")) == 1
+    assert "starting anyway (require_enforced_limits = False): cgspawn check: FAIL delegation" in caplog.text
+
+
+async def test_check_that_cannot_run_is_retried(make_spawner, launcher):
+    launcher.behave(check=[{"rc": 2, "stderr": "cgspawn: error: find the delegated cgroup: nope\n"},
+                           check_json()])
+    with pytest.raises(CgroupSpawnerConfigError, match="`cgspawn check` failed.*nope"):
+        await make_spawner().start()
+    assert launcher.calls_of("spawn") == []
+    await make_spawner().start()  # not remembered: the next start checks again
+    assert subcommands(launcher).count("check") == 2
+
+
+async def test_check_exit_2_with_its_verdict(make_spawner, launcher):
+    failed = check_json({"find the delegated cgroup": "/x: no such cgroup"})
+    launcher.behave(check=dict(failed, rc=2))
+    with pytest.raises(CgroupSpawnerConfigError,
+                       match="the spawn cannot work.*FAIL find the delegated cgroup: /x: no such"):
+        await make_spawner().start()
+
+
+async def test_check_that_cannot_run_with_opt_out(make_spawner, launcher):
+    launcher.behave(check={"rc": 0, "stdout": "not json"})
+    await make_spawner(mem_limit="1G", require_enforced_limits=False).start()
+    assert "--memory-max" in launcher.spawn_call()["argv"]
