@@ -36,8 +36,14 @@ fi
 
 work=$(mktemp -d /var/tmp/cgspawn-demo.XXXXXX)
 waiter=''
+# The demo's own stdout, for the EXIT trap: a Ctrl-C during guest_boot runs
+# it with guest_boot's stdout, the console filter, which Ctrl-C has killed.
+exec 3>&1
 # shellcheck disable=SC2317  # reached through the trap
 cleanup() {
+    exec 1>&3
+    set +e
+    trap '' INT TERM  # a second Ctrl-C must not cut the cleanup short
     if [[ -n $waiter ]]; then kill "$waiter" 2>/dev/null || true; fi
     if demo_systemd_host; then demo_hub_stop; else guest_kill; fi
     rm -rf "$work"
