@@ -111,9 +111,10 @@ say "booting the guest (emulated, no KVM: 1-2 min), then the hub starts in it (1
 ) &
 waiter=$!
 # guest_boot runs in this shell (the EXIT trap's guest_kill must see its
-# qemu); of the guest's console only the demo's own lines are shown.
+# qemu); of the guest's console only the demo's own lines are shown (and
+# lib.sh's messages, with the console's tail when the guest fails).
 rc=0
 guest_boot "$bundle" "$work/results" --forward 8000 --memory 3072 --timeout 0 \
-    > >(sed -un -e 's/^  guest| .*\(demo: \)/\1/p' -e '/^\[guest\]/p') || rc=$?
+    > >(sed -un -e '/^  guest| /{s/^  guest| .*\(demo: \)/\1/p;d}' -e p) || rc=$?
 echo "demo.sh: the guest stopped on its own (status $rc); see the lines above" >&2
 exit 1

@@ -12,18 +12,25 @@ results=/payload/results
 mkdir -p "$results"
 demo_log "guest up after $(cut -d' ' -f1 /proc/uptime) s"
 
-# slirp's user network: the guest is 10.0.2.15/24 (no DHCP client in the image).
+# slirp's user network: the guest is 10.0.2.15/24 (no DHCP client in the
+# image). Let udev finish renaming the NIC (eth0 -> enp0s*) first, and retry:
+# a rename between finding the name and using it fails the `ip` calls.
+udevadm settle --timeout=120 || true
 nic=''
 for _ in $(seq 60); do
     nic=$(ip -o link show | awk -F': ' '$2 != "lo" { print $2; exit }')
-    [[ -n $nic ]] && break
-    sleep 1
+    if [[ -n $nic ]] && ip link set "$nic" up 2>/dev/null &&
+        ip addr replace 10.0.2.15/24 dev "$nic" 2>/dev/null; then
+        break
+    fi
+    nic=''
+    sleep 2
 done
 if [[ -z $nic ]]; then
-    demo_log "error: the guest has no network interface (is virtio_net in the image?)"
+    demo_log "error: cannot bring up the guest's network interface: $(ip -o link show | tr '\n' ' ')"
     exit 1
 fi
-ip link set "$nic" up && ip addr add 10.0.2.15/24 dev "$nic" || exit 1
+demo_log "network: $nic 10.0.2.15/24"
 
 CGSPAWN_DEMO_ACCOUNTS=$(cat /payload/demo/accounts 2>/dev/null)
 export CGSPAWN_DEMO_ACCOUNTS
