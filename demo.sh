@@ -34,7 +34,9 @@ if ! cmake --build build --target cgspawn -j"$(nproc)" >build/demo-build.log 2>&
     exit 1
 fi
 
-work=$(mktemp -d /var/tmp/cgspawn-demo.XXXXXX)
+# Not "work": the EXIT trap can run inside guest_boot, whose local "work"
+# (bash scopes dynamically) would hide it.
+demo_work=$(mktemp -d /var/tmp/cgspawn-demo.XXXXXX)
 waiter=''
 # The demo's own stdout, for the EXIT trap: a Ctrl-C during guest_boot runs
 # it with guest_boot's stdout, the console filter, which Ctrl-C has killed.
@@ -46,14 +48,14 @@ cleanup() {
     trap '' INT TERM  # a second Ctrl-C must not cut the cleanup short
     if [[ -n $waiter ]]; then kill "$waiter" 2>/dev/null || true; fi
     if demo_systemd_host; then demo_hub_stop; else guest_kill; fi
-    rm -rf "$work"
+    rm -rf "$demo_work"
     say "demo stopped; nothing of it is left running"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The product as the hub uses it: bin/cgspawn, site/ (the spawner), demo/.
-bundle=$work/bundle
+bundle=$demo_work/bundle
 guest_payload "$bundle" build/launcher/cgspawn
 cp -r demo "$bundle/demo"
 /usr/bin/python3 -c 'import secrets; print(secrets.token_urlsafe(9))' >"$bundle/demo/password"
@@ -80,7 +82,7 @@ if demo_systemd_host; then
     say "this host runs systemd on cgroup v2: the hub runs here, in $demo_unit (Delegate=yes)"
     demo_free_port
     port_free || { echo "demo.sh: 127.0.0.1:8000 is in use; stop what listens there (ss -ltnp 'sport = 8000')" >&2; exit 1; }
-    state=$work/state
+    state=$demo_work/state
     install -d -m 0700 "$state"
     install -m 0600 "$bundle/demo/password" "$state/password"
     say "hub starting"
@@ -114,7 +116,7 @@ waiter=$!
 # qemu); of the guest's console only the demo's own lines are shown (and
 # lib.sh's messages, with the console's tail when the guest fails).
 rc=0
-guest_boot "$bundle" "$work/results" --forward 8000 --memory 3072 --timeout 0 \
+guest_boot "$bundle" "$demo_work/results" --forward 8000 --memory 3072 --timeout 0 \
     > >(sed -un -e '/^  guest| /{s/^  guest| .*\(demo: \)/\1/p;d}' -e p) || rc=$?
 echo "demo.sh: the guest stopped on its own (status $rc); see the lines above" >&2
 exit 1
