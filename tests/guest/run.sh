@@ -8,7 +8,8 @@
 # for test_deb.py, which installs it and runs the hub against it; without it
 # the payload says so (/payload/no-deb) and that test skips.
 # --keep leaves the boot's scratch directory (payload image, console log) and
-# the results in place and prints their paths. Exit status: 0 only if the
+# the results in place and prints their paths. The browser check's screenshots
+# are copied to build/guest-screenshots/ (or $CGSPAWN_SCREENSHOTS). Exit status: 0 only if the
 # whole suite passed.
 set -euo pipefail
 
@@ -70,6 +71,11 @@ log "===== end of pytest output ====="
 if [[ -s $res/leaks.txt ]]; then
     log "left behind after the hub unit stopped:"
     cat "$res/leaks.txt"
+fi
+# The browser check's screenshots outlive the run's scratch directory.
+if compgen -G "$res/*.png" >/dev/null; then
+    shots=${CGSPAWN_SCREENSHOTS:-$guest_repo/build/guest-screenshots}
+    mkdir -p "$shots" && cp "$res"/*.png "$shots/" && log "screenshots: $shots/"
 fi
 log "timings: boot $(cat "$res/boot-seconds" 2>/dev/null || echo '?') s (guest uptime at driver start)," \
     "suite $(cat "$res/suite-seconds" 2>/dev/null || echo '?') s, qemu total ${guest_seconds} s"

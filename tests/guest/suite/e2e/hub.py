@@ -36,7 +36,9 @@ POLICY_DIR = "/etc/cgspawn"
 POLICY = os.path.join(POLICY_DIR, "policy.json")
 PROXY = "http://127.0.0.1:8000"
 SERVICE = "e2e-test"
-# The emulated guest (TCG) is ~100x slower than native at fork/exec.
+# The emulated guest (TCG) is ~100x slower than native at fork/exec: the
+# hub's timeouts (a config fragment) and the tests' waits.
+TCG_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcg_config.py")
 SLOW = 600
 
 
@@ -159,20 +161,8 @@ def hub_config(state, token, *, users=("alice", "bob"), cleanup_servers=True, su
         # Written by tests/guest/suite/e2e/hub.py for one test; removed afterwards.
         c = get_config()  # noqa: F821
         {f'load_subconfig("{base}")  # noqa: F821' if base else ""}
-
-        # Test-only: JupyterHub 3.0 gives the configurable-http-proxy it starts
-        # a hard-coded ~11 s to listen (ConfigurableHTTPProxy.start:
-        # 10 x wait_up(1)); node needs longer on the emulated guest. Let the
-        # proxy's Server objects wait patiently instead.
-        import jupyterhub.proxy as _proxy
-
-
-        class _PatientServer(_proxy.Server):
-            async def wait_up(self, timeout=10, *args, **kwargs):
-                return await super().wait_up(max(timeout, {SLOW}), *args, **kwargs)
-
-
-        _proxy.Server = _PatientServer
+        # Test-only: the emulated guest's timeouts.
+        load_subconfig("{TCG_CONFIG}")  # noqa: F821
 
         c.JupyterHub.bind_url = "{PROXY}"
         c.JupyterHub.hub_ip = "127.0.0.1"
@@ -183,8 +173,6 @@ def hub_config(state, token, *, users=("alice", "bob"), cleanup_servers=True, su
         c.JupyterHub.cookie_secret_file = "{state}/jupyterhub_cookie_secret"
         c.JupyterHub.log_level = "DEBUG"
         c.JupyterHub.cleanup_servers = {cleanup_servers!r}
-        # The restarted hub checks its servers before it answers.
-        c.JupyterHub.init_spawners_timeout = {SLOW}
 
         c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
         c.Authenticator.allowed_users = {set(users)!r}
@@ -197,8 +185,6 @@ def hub_config(state, token, *, users=("alice", "bob"), cleanup_servers=True, su
         }}]
 
         c.JupyterHub.spawner_class = "cgroup"
-        c.Spawner.start_timeout = {SLOW}
-        c.Spawner.http_timeout = {SLOW}
         c.CgroupSpawner.isolate_tmp = True
         c.CgroupSpawner.cgroup_root = "{D}"
         c.CgroupSpawner.launcher_path = "{launcher}"

@@ -1,0 +1,49 @@
+# The demo hub's configuration (demo.sh): JupyterHub with CgroupSpawner, any
+# login name with the one generated password, every server limited and
+# isolated. demo/hub.sh passes the run's paths in the environment.
+import os
+
+c = get_config()  # noqa: F821
+env = os.environ
+state = env["CGSPAWN_DEMO_STATE"]
+
+c.JupyterHub.bind_url = env.get("CGSPAWN_DEMO_BIND", "http://127.0.0.1:8000")
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.db_url = f"sqlite:///{state}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = f"{state}/jupyterhub_cookie_secret"
+c.ConfigurableHTTPProxy.pid_file = f"{state}/jupyterhub-proxy.pid"
+
+# Any name logs in with the password demo.sh generated and printed (it is in
+# a root-only file, never in argv or the environment).
+c.JupyterHub.authenticator_class = "jupyterhub.auth.DummyAuthenticator"
+with open(os.path.join(state, "password")) as f:
+    c.DummyAuthenticator.password = f.read().strip()
+
+c.JupyterHub.spawner_class = "cgroup"
+c.CgroupSpawner.launcher_path = env["CGSPAWN_DEMO_LAUNCHER"]
+c.CgroupSpawner.cgroup_root = env["CGSPAWN_DEMO_CGROUP"]
+c.Spawner.default_url = "/tree"  # the classic notebook's file list
+
+# Limits: memory.max, cpu.max and pids.max of each server's cgroup.
+c.Spawner.mem_limit = "512M"
+c.Spawner.cpu_limit = 1.0
+c.CgroupSpawner.tasks_limit = 256
+# Isolation: private /tmp and /dev, the whole system read-only.
+c.CgroupSpawner.isolate_tmp = True
+c.CgroupSpawner.isolate_devices = True
+c.CgroupSpawner.readonly_paths = ["/"]
+
+accounts = env.get("CGSPAWN_DEMO_ACCOUNTS", "").split()
+if accounts:
+    # Existing Unix accounts only; their homes stay writable.
+    c.Authenticator.allowed_users = set(accounts)
+    c.CgroupSpawner.readwrite_paths = ["/home/{USERNAME}"]
+else:
+    # No account needed: each login name gets a stable uid from 20000-29999
+    # and a home in /var/lib/cgspawn/home/NAME (writable inside the
+    # read-only /); nothing is written to /etc.
+    c.CgroupSpawner.dynamic_users = True
+
+# On the emulated guest everything takes ~100x longer.
+if env.get("CGSPAWN_DEMO_SLOW_CONFIG"):
+    load_subconfig(env["CGSPAWN_DEMO_SLOW_CONFIG"])  # noqa: F821
