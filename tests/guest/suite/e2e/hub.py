@@ -22,6 +22,8 @@ import time
 import urllib.error
 import urllib.request
 
+from conftest import wait_for  # the suite's one poller (re-exported for the E2E tests)
+
 CGSPAWN = "/usr/local/sbin/cgspawn"
 UNIT_DIR = "/run/systemd/system"
 SERVERS_UNIT = "jupyterhub-servers.service"
@@ -101,17 +103,6 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def wait_for(predicate, timeout, what, interval=1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 def servers_unit_text(launcher=CGSPAWN, examples=EXAMPLES):
