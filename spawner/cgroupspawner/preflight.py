@@ -14,6 +14,7 @@ import json
 
 from .errors import PreflightError
 from .launcher import LauncherError, error_line, run_launcher
+from .limits import LIMITS
 
 # check name (prefix of cgspawn check's "check" field) -> the options that
 # cannot work when it fails.
@@ -145,8 +146,7 @@ class Preflight:
 def configured_options(spawner):
     """The names of the options a start of SPAWNER asks cgspawn to enforce."""
     names = set()
-    for name in ("mem_limit", "mem_guarantee", "mem_swap_limit", "cpu_limit", "cpu_guarantee",
-                 "tasks_limit"):
+    for name in LIMITS:
         if getattr(spawner, name) is not None:
             names.add(name)
     for name in ("isolate_tmp", "isolate_devices", "disable_user_sudo"):
