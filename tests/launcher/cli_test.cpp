@@ -201,10 +201,9 @@ TEST_F(Cli, StopKillsStubbornAndDaemonizedProcessesAndRemovesTheCgroup) {
   auto r = spawn("stubborn", {"--user", "nobody"}, {"/bin/sh", "-c", script});
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_TRUE(eventually([&] {
-    return cgspawn::read_file(unit_path("stubborn") + "/cgroup.procs").size() > 0 &&
-           std::count_if(cgspawn::read_file(unit_path("stubborn") + "/cgroup.procs").begin(),
-                         cgspawn::read_file(unit_path("stubborn") + "/cgroup.procs").end(),
-                         [](char c) { return c == '\n'; }) >= 3;
+    // One read: begin() and end() must come from the same string.
+    const std::string procs = cgspawn::read_file(unit_path("stubborn") + "/cgroup.procs");
+    return std::count(procs.begin(), procs.end(), '\n') >= 3;
   })) << "the daemon never started";
   std::string pids = cgspawn::read_file(unit_path("stubborn") + "/cgroup.procs");
   auto t0 = std::chrono::steady_clock::now();
