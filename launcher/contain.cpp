@@ -30,6 +30,14 @@ void reset_signals() {
   for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
 }
 
+// A session of its own, without a controlling terminal: the server can no
+// longer open the caller's /dev/tty and type into it (TIOCSTI), and a
+// Ctrl-C or hang-up on the hub's terminal no longer reaches it. A forked
+// child is never a process-group leader, so setsid() cannot fail with EPERM.
+void leave_callers_session() {
+  if (::setsid() < 0) throw_system("start a new session", "setsid", errno);
+}
+
 // stdin from /dev/null (the environment was on it); stdout/stderr to a
 // journald stream named after the unit, or left as inherited.
 void connect_stdio(const SpawnPlan& plan) {
@@ -105,6 +113,7 @@ void contain_and_exec(const cg::CgroupDir& unit, const SpawnPlan& plan, int repo
   try {
     timing_mark("fork");
     reset_signals();
+    leave_callers_session();
     unit.move(0);
     timing_mark("cgroup-move");
     connect_stdio(plan);

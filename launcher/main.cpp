@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -141,9 +142,35 @@ void add_spawn_options(CLI::App* sp, cgspawn::SpawnRequest& r) {
                  "(auto: when journald runs) or the inherited stderr")
       ->type_name("TARGET")
       ->group(run);
+  // Not required() here: after a "--" the command is cut off before CLI11
+  // parses (split_server_command); make_spawn_plan() refuses a missing one.
   sp->add_option("command", r.command, "The server command and its arguments, after --")
-      ->type_name("CMD")
-      ->required();
+      ->type_name("CMD");
+}
+
+// The server's command line is everything after the first "--" of `spawn`,
+// whatever precedes it. CLI11 2.1 lets a repeatable option (--read-only,
+// --read-write, --device, --property) take a following "--" as the end of
+// its own values and then parses on, so `--read-only /usr -- awk
+// --allow-new-privileges --seccomp none` made the server's arguments
+// launcher flags. Cutting the line before CLI11 sees it settles that for
+// every option. Returns the launcher's part; COMMAND gets the rest.
+std::vector<const char*> split_server_command(int argc, char** argv, bool& has_separator,
+                                              std::vector<std::string>& command) {
+  std::vector<const char*> launcher(argv, argv + argc);
+  has_separator = false;
+  // The subcommand is the first word not starting with '-' (cgspawn has no
+  // global option that takes a value).
+  auto sub =
+      std::find_if(launcher.begin() + 1, launcher.end(), [](const char* a) { return a[0] != '-'; });
+  if (sub == launcher.end() || std::string_view(*sub) != "spawn") return launcher;
+  auto sep =
+      std::find_if(sub, launcher.end(), [](const char* a) { return std::string_view(a) == "--"; });
+  if (sep == launcher.end()) return launcher;
+  has_separator = true;
+  command.assign(sep + 1, launcher.end());
+  launcher.erase(sep, launcher.end());
+  return launcher;
 }
 
 int dispatch(int argc, char** argv) {
@@ -245,8 +272,19 @@ int dispatch(int argc, char** argv) {
   top->add_flag("--once", top_opt.once,
                 "Print one table (two samples DELAY apart, for CPU %) without terminal control");
 
+  bool has_separator = false;
+  std::vector<std::string> server_command;
+  std::vector<const char*> launcher_args =
+      split_server_command(argc, argv, has_separator, server_command);
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(launcher_args.size()), launcher_args.data());
+    if (has_separator) {
+      if (!req.command.empty())
+        cgspawn::throw_bad_request("parse command", "'" + req.command.front().substr(0, 80) +
+                                                        "' stands before --: the server command "
+                                                        "and all its arguments go after --");
+      req.command = std::move(server_command);
+    }
     cgspawn::timing_mark("cli");
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

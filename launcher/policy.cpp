@@ -33,10 +33,33 @@ using nlohmann::json;
 
 // Variables that change what a program loads or runs before its own code:
 // a hub that could set them would run code of its choosing as the user.
-constexpr std::array<std::string_view, 16> kAlwaysDropped = {
-    "LD_*",       "PYTHONPATH", "PYTHONHOME",     "PYTHONSTARTUP", "PYTHONINSPECT", "PERL5LIB",
-    "PERL5OPT",   "RUBYLIB",    "RUBYOPT",        "NODE_OPTIONS",  "BASH_ENV",      "ENV",
-    "GCONV_PATH", "LOCPATH",    "GLIBC_TUNABLES", "MALLOC_*"};
+// Reviewed against the startup variables documented by ld.so(8) and glibc's
+// unsecvars (what it drops for setuid programs; TMPDIR excepted, a server's
+// ordinary setting), python3(1), bash(1) and perlrun/ruby/node:
+// - glibc: LD_*, GCONV_PATH, GETCONF_DIR, GLIBC_TUNABLES, HOSTALIASES,
+//   LOCALDOMAIN, LOCPATH, MALLOC_*, NIS_PATH, NLSPATH, RESOLV_HOST_CONF,
+//   RES_OPTIONS, TZDIR (files or modules it loads on the caller's word);
+// - Python: PYTHONPATH, PYTHONHOME, PYTHONUSERBASE (site-packages .pth files
+//   run code), PYTHONSTARTUP, PYTHONINSPECT, PYTHONPLATLIBDIR, PYTHONEXECUTABLE,
+//   PYTHONPYCACHEPREFIX (byte-code read from there), PYTHONBREAKPOINT and
+//   PYTHONWARNINGS (both import a module they name);
+// - bash: BASH_ENV, ENV, BASH_FUNC_* (exported functions replace commands),
+//   SHELLOPTS/BASHOPTS with PS4 (xtrace expands PS4), PROMPT_COMMAND,
+//   BASH_LOADABLES_PATH, BASH_XTRACEFD;
+// - PERL5LIB, PERL5OPT, PERLLIB, PERL5DB, RUBYLIB, RUBYOPT, NODE_OPTIONS,
+//   NODE_PATH, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS.
+// clang-format off
+constexpr auto kAlwaysDropped = std::to_array<std::string_view>({
+    "LD_*", "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN",
+    "LOCPATH", "MALLOC_*", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TZDIR",
+    "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONSTARTUP", "PYTHONINSPECT",
+    "PYTHONPLATLIBDIR", "PYTHONEXECUTABLE", "PYTHONPYCACHEPREFIX", "PYTHONBREAKPOINT",
+    "PYTHONWARNINGS",
+    "BASH_ENV", "ENV", "BASH_FUNC_*", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND",
+    "BASH_LOADABLES_PATH", "BASH_XTRACEFD",
+    "PERL5LIB", "PERL5OPT", "PERLLIB", "PERL5DB", "RUBYLIB", "RUBYOPT", "NODE_OPTIONS",
+    "NODE_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"});
+// clang-format on
 
 bool matches(std::string_view pattern, std::string_view name) {
   if (pattern.ends_with('*')) return name.starts_with(pattern.substr(0, pattern.size() - 1));
@@ -186,16 +209,20 @@ T get(const json& j, const char* key, const std::string& origin) {
 }  // namespace
 
 std::optional<Caller> delegated_caller() {
+  // A setuid copy runs with the caller's real uid and environment: the
+  // caller is that uid, whatever SUDO_UID says (anyone can set it).
+  if (const uid_t real = ::getuid(); real != 0) {
+    struct passwd* pw = ::getpwuid(real);
+    return Caller{real, pw ? pw->pw_name : std::to_string(real)};
+  }
+  // Real uid 0: root itself, or sudo, which sets SUDO_UID from the invoking
+  // user's real uid and resets the rest of the environment.
   if (const char* sudo_uid = std::getenv("SUDO_UID")) {
     char* end = nullptr;
     unsigned long uid = std::strtoul(sudo_uid, &end, 10);
     const char* name = std::getenv("SUDO_USER");
-    if (end != sudo_uid && *end == '\0')
+    if (end != sudo_uid && *end == '\0' && uid != 0)
       return Caller{static_cast<uid_t>(uid), name ? name : sudo_uid};
-  }
-  if (::getuid() != 0 && ::geteuid() == 0) {
-    struct passwd* pw = ::getpwuid(::getuid());
-    return Caller{::getuid(), pw ? pw->pw_name : std::to_string(::getuid())};
   }
   return std::nullopt;
 }

@@ -17,7 +17,9 @@ int timings_fd = -1;
 }  // namespace
 
 void timings_init() noexcept {
-  const char* value = std::getenv("CGSPAWN_TIMINGS_FD");
+  // secure_getenv: a setuid copy ignores it (its caller's environment is
+  // not the admin's word).
+  const char* value = ::secure_getenv("CGSPAWN_TIMINGS_FD");
   if (value == nullptr) return;
   std::string_view text(value);
   int fd = -1;

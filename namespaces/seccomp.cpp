@@ -2,6 +2,7 @@
 
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 
 #include <array>
 #include <cerrno>
@@ -18,12 +19,22 @@ constexpr const char* kStep = "seccomp";
 
 // Kernel-wide or privilege-adjacent interfaces a notebook server never needs.
 // clang-format off
-constexpr std::array<const char*, 19> kDenied = {
+// setns: a server has no capabilities, so the only namespace it could join
+// is a user namespace it made outside (full CapEff inside, then mounts):
+// deny it whole, as unshare/clone are denied for CLONE_NEWUSER below.
+constexpr std::array<const char*, 20> kDenied = {
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
     "reboot", "swapon", "swapoff", "keyctl", "add_key", "request_key", "bpf",
     "perf_event_open", "userfaultfd", "open_by_handle_at", "acct", "iopl", "ioperm",
-    "quotactl"};
+    "quotactl", "setns"};
 // clang-format on
+
+// ioctls that push input into a terminal (TIOCSTI) or paste a console
+// selection (TIOCLINUX): a server holding any tty fd could type commands
+// into somebody's shell. The server runs in its own session without a
+// controlling tty, which the kernel already requires for TIOCSTI; this is
+// the second wall (kernels before 6.2 cannot switch TIOCSTI off).
+constexpr std::array<unsigned long, 2> kDeniedIoctls = {TIOCSTI, TIOCLINUX};
 
 struct Release {
   void operator()(void* ctx) const noexcept { seccomp_release(ctx); }
@@ -82,6 +93,11 @@ void fill_default(void* ctx, uint32_t arch) {
   // clone3 passes its flags in memory a filter cannot read; ENOSYS makes
   // glibc fall back to clone, where the check above applies.
   add_rule(ctx, arch, SCMP_ACT_ERRNO(ENOSYS), "clone3");
+  // The kernel truncates ioctl's request to 32 bits: compare only those, or
+  // TIOCSTI | 1 << 32 would pass the filter and still reach the tty.
+  for (unsigned long req : kDeniedIoctls)
+    add_rule(ctx, arch, SCMP_ACT_ERRNO(EPERM), "ioctl",
+             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFU, req));
 }
 
 }  // namespace
@@ -95,6 +111,10 @@ SeccompProfile parse_seccomp_profile(std::string_view text) {
 
 std::span<const char* const> default_denied_syscalls() noexcept {
   return kDenied;
+}
+
+std::span<const unsigned long> default_denied_ioctls() noexcept {
+  return kDeniedIoctls;
 }
 
 void load_seccomp(SeccompProfile profile) {

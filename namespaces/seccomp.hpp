@@ -16,6 +16,9 @@ SeccompProfile parse_seccomp_profile(std::string_view text);
 // denied only when asked for CLONE_NEWUSER).
 std::span<const char* const> default_denied_syscalls() noexcept;
 
+// The ioctl requests it answers with EPERM (TIOCSTI, TIOCLINUX).
+std::span<const unsigned long> default_denied_ioctls() noexcept;
+
 // Load the filter into the calling thread (requires no_new_privs or
 // CAP_SYS_ADMIN). Throws Error(System).
 void load_seccomp(SeccompProfile profile);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup/values.hpp"
@@ -89,6 +90,15 @@ TEST(PolicyEnforce, LegitimateRequestPassesAndDropsLoaderVariables) {
                        {"LD_PRELOAD", "/tmp/evil.so"},
                        {"LD_LIBRARY_PATH", "/tmp"},
                        {"PYTHONPATH", "/tmp"},
+                       {"PYTHONUSERBASE", "/tmp"},
+                       {"PYTHONWARNINGS", "ignore::evil.W"},
+                       {"PYTHONPYCACHEPREFIX", "/tmp"},
+                       {"BASH_FUNC_ls%%", "() { id; }"},
+                       {"SHELLOPTS", "xtrace"},
+                       {"PS4", "$(id)"},
+                       {"GCONV_PATH", "/tmp"},
+                       {"NLSPATH", "/tmp/%N"},
+                       {"NODE_PATH", "/tmp"},
                        {"SECRET_X", "1"},
                        {"PATH", "/usr/bin"}};
   cgspawn::drop_env(strict(), env);
@@ -206,4 +216,44 @@ TEST(PolicyFile, MustBeRootOwnedAndNotWritableByOthers) {
   ASSERT_EQ(::symlink(file.c_str(), link.c_str()), 0);
   EXPECT_THROW(cgspawn::load_policy(link), cgspawn::Error);
   EXPECT_NO_THROW(cgspawn::load_policy(file));
+}
+
+// Who the caller is, in a forked child (the test process keeps its ids and
+// environment): CHILD_RUID is the real uid it switches to (-1: stays root,
+// as under sudo), SUDO_UID the variable's value (nullptr: unset). Returns
+// the caller's uid, -1 for "root itself", or -2 when the child failed.
+static long caller_uid_in_child(long child_ruid, const char* sudo_uid) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (sudo_uid)
+      ::setenv("SUDO_UID", sudo_uid, 1);
+    else
+      ::unsetenv("SUDO_UID");
+    ::setenv("SUDO_USER", "spoofed", 1);
+    // A setuid-root binary run by CHILD_RUID: real uid theirs, effective 0.
+    if (child_ruid >= 0 && ::setresuid(static_cast<uid_t>(child_ruid), 0, 0) != 0) ::_exit(254);
+    const auto caller = cgspawn::delegated_caller();
+    ::_exit(!caller ? 255 : static_cast<int>(caller->uid % 200));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) == 254) return -2;
+  return WEXITSTATUS(status) == 255 ? -1 : WEXITSTATUS(status);
+}
+
+// Finding 4 of issue 13: a setuid copy trusted SUDO_UID from its caller's
+// environment, so the hub user could pose as another caller.
+TEST(DelegatedCaller, SetuidCallerIsTheRealUidWhateverSudoUidSays) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to take a real uid while keeping euid 0";
+  EXPECT_EQ(caller_uid_in_child(1500, "1000"), 1500 % 200) << "SUDO_UID trusted in setuid mode";
+  EXPECT_EQ(caller_uid_in_child(1500, nullptr), 1500 % 200);
+  EXPECT_EQ(caller_uid_in_child(1500, "0"), 1500 % 200) << "SUDO_UID=0 made the caller root";
+}
+
+TEST(DelegatedCaller, UnderSudoTheCallerIsSudoUid) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  EXPECT_EQ(caller_uid_in_child(-1, "1042"), 1042 % 200);
+  EXPECT_EQ(caller_uid_in_child(-1, nullptr), -1) << "root itself has no delegated caller";
+  EXPECT_EQ(caller_uid_in_child(-1, "0"), -1) << "sudo from root is root";
+  EXPECT_EQ(caller_uid_in_child(-1, "12x"), -1) << "a malformed SUDO_UID names nobody";
 }

@@ -3,10 +3,12 @@
 // ordinary process and thread creation still work.
 #include "namespaces/seccomp.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,7 +77,10 @@ TEST(Seccomp, DocumentsTheDeniedList) {
   auto has = [&](std::string_view n) {
     return std::any_of(denied.begin(), denied.end(), [&](const char* d) { return n == d; });
   };
-  EXPECT_TRUE(has("keyctl") && has("bpf") && has("kexec_load") && has("quotactl"));
+  EXPECT_TRUE(has("keyctl") && has("bpf") && has("kexec_load") && has("quotactl") && has("setns"));
+  const auto ioctls = default_denied_ioctls();
+  EXPECT_NE(std::find(ioctls.begin(), ioctls.end(), TIOCSTI), ioctls.end());
+  EXPECT_NE(std::find(ioctls.begin(), ioctls.end(), TIOCLINUX), ioctls.end());
   EXPECT_FALSE(has("clone3")) << "clone3 is ENOSYS, not EPERM";
 }
 
@@ -100,6 +105,98 @@ TEST(Seccomp, DefaultDeniesKeyctlUserNamespacesAndClone3) {
   });
   EXPECT_TRUE(r.passed) << r.failures;
   if (r.notes.contains("compat")) std::cout << "note: no ia32 emulation, compat check skipped\n";
+}
+
+// A pty whose slave is the calling process's controlling terminal (the
+// child becomes a session leader first), as a server holding /dev/tty would
+// have. Returns the slave fd, or -1.
+int controlling_pty(ChildChecks& c) {
+  c.expect_ok(::setsid(), "setsid");
+  const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  c.expect_ok(master, "posix_openpt");
+  c.expect_ok(::grantpt(master), "grantpt");
+  c.expect_ok(::unlockpt(master), "unlockpt");
+  const int slave = ::open(::ptsname(master), O_RDWR);  // no O_NOCTTY: becomes the ctty
+  c.expect_ok(slave, "open the pty slave");
+  c.expect_ok(::ioctl(slave, TIOCSCTTY, 0), "TIOCSCTTY");
+  return slave;
+}
+
+// TIOCSTI types into a terminal; the kernel compares only the low 32 bits of
+// the request, so the filter must too (TIOCSTI | 1 << 32 is the classic
+// bypass). TIOCLINUX pastes a console selection.
+long tiocsti(int fd, unsigned long high_bits) {
+  char ch = '#';
+  return ::syscall(SYS_ioctl, fd, static_cast<unsigned long>(TIOCSTI) | high_bits, &ch);
+}
+
+TEST(Seccomp, DefaultDeniesTypingIntoATerminal) {
+  const auto r = run_in_child([](ChildChecks& c) {
+    const int tty = controlling_pty(c);
+    set_no_new_privs();
+    load_seccomp(SeccompProfile::Default);
+    c.expect_errno(tiocsti(tty, 0), EPERM, "TIOCSTI on the controlling tty");
+    c.expect_errno(tiocsti(tty, 1UL << 32), EPERM, "TIOCSTI with high bits set");
+    char sel[2] = {2 /* TIOCL_SETSEL */, 0};
+    c.expect_errno(::ioctl(tty, TIOCLINUX, sel), EPERM, "TIOCLINUX");
+    int n = 0;
+    c.expect_ok(::ioctl(tty, FIONREAD, &n), "other ioctls still work (FIONREAD)");
+  });
+  EXPECT_TRUE(r.passed) << r.failures;
+}
+
+// The control for the test above: the same calls, unfiltered, are not EPERM
+// (as root TIOCSTI works on any kernel), so EPERM there is the filter's.
+TEST(Seccomp, NoneLeavesTiocstiAlone) {
+  CGSPAWN_SKIP_UNLESS_ROOT();
+  const auto r = run_in_child([](ChildChecks& c) {
+    const int tty = controlling_pty(c);
+    load_seccomp(SeccompProfile::None);
+    c.expect_ok(tiocsti(tty, 0), "unfiltered TIOCSTI");
+    c.expect(tiocsti(tty, 1UL << 32) == 0 || errno != EPERM, "unfiltered TIOCSTI | 1<<32");
+  });
+  EXPECT_TRUE(r.passed) << r.failures;
+}
+
+// Joining a user namespace made outside gives full capabilities inside it.
+// A grandchild holds one open; the filtered child may not enter it by any
+// nstype (0 means "whatever the fd is").
+TEST(Seccomp, DefaultDeniesJoiningAUserNamespace) {
+  CGSPAWN_SKIP_UNLESS_ROOT();
+  for (const auto profile : {SeccompProfile::Default, SeccompProfile::None}) {
+    const auto r = run_in_child([profile](ChildChecks& c) {
+      int ready[2];
+      c.expect_ok(::pipe(ready), "pipe");
+      const pid_t holder = ::fork();
+      if (holder == 0) {
+        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
+        char one = 1;
+        (void)::write(ready[1], &one, 1);
+        ::pause();
+        ::_exit(0);
+      }
+      char got = 0;
+      c.expect(::read(ready[0], &got, 1) == 1, "the holder made no user namespace");
+      const int ns =
+          ::open(("/proc/" + std::to_string(holder) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+      c.expect_ok(ns, "open the holder's user namespace");
+      set_no_new_privs();
+      load_seccomp(profile);
+      for (const int nstype : {CLONE_NEWUSER, 0}) {
+        const long rc = ::syscall(SYS_setns, ns, nstype);
+        const std::string what = "setns(userns, " + std::to_string(nstype) + ")";
+        if (profile == SeccompProfile::Default)
+          c.expect_errno(rc, EPERM, what);
+        else
+          c.expect(rc == 0 || errno != EPERM, what + " is EPERM without a filter");
+        if (rc == 0) break;  // joined (unfiltered): a second join is a different question
+      }
+      ::kill(holder, SIGKILL);
+      ::waitpid(holder, nullptr, 0);
+    });
+    EXPECT_TRUE(r.passed) << (profile == SeccompProfile::Default ? "default: " : "none: ")
+                          << r.failures;
+  }
 }
 
 TEST(Seccomp, DefaultStillAllowsForkAndThreads) {

@@ -274,8 +274,10 @@ def test_legitimate_spawn_drops_loader_variables(cg, delegated, policy):
     the policy always drops do not reach the server, an ordinary one does."""
     name = f"pol-ok-{secrets.token_hex(4)}"
     cg.units[name] = Unit(cg, name)  # stopped by the fixture if the test fails
-    env = {"PATH": SERVER_PATH, "MARKER": "1", "LD_PRELOAD": "/tmp/x.so",
-           "LD_LIBRARY_PATH": "/tmp", "PYTHONPATH": "/tmp"}
+    dropped = {"LD_PRELOAD": "/tmp/x.so", "LD_LIBRARY_PATH": "/tmp", "PYTHONPATH": "/tmp",
+               "PYTHONUSERBASE": "/tmp", "PYTHONWARNINGS": "ignore::evil.W",
+               "BASH_FUNC_ls%%": "() { id; }", "PYTHONPYCACHEPREFIX": "/tmp", "PS4": "$(id)"}
+    env = {"PATH": SERVER_PATH, "MARKER": "1", **dropped}
     r = hub_cgspawn(*spawn_args(name, "alice", ["--memory-max", "256M", "--cpu-max", "1",
                                                 "--tasks-max", "100"],
                                 ["/usr/bin/sleep", "600"]), env=env)
@@ -291,7 +293,7 @@ def test_legitimate_spawn_drops_loader_variables(cg, delegated, policy):
 
     environ = dict(kv.split("=", 1) for kv in read(f"/proc/{pid}/environ").split("\0") if kv)
     assert environ.get("MARKER") == "1", f"an ordinary variable was lost: {sorted(environ)}"
-    leaked = {"LD_PRELOAD", "LD_LIBRARY_PATH", "PYTHONPATH"} & set(environ)
+    leaked = set(dropped) & set(environ)
     assert not leaked, f"the server sees {leaked}"
 
     r = hub_cgspawn("status", name, "--json")
