@@ -101,6 +101,10 @@ std::string env_value(const EnvList& env, std::string_view key, std::string_view
               err == ENOENT ? "install it or give its absolute path" : "");
 }
 
+void report_exec_next(int fd) {
+  if (::write(fd, kExecNext, 1) != 1) throw_system("report to the launcher", "pipe", errno);
+}
+
 void report(int fd, int status, const std::string& message) {
   std::string rec = std::to_string(status) + "\n" + message;
   ssize_t ignored = ::write(fd, rec.data(), rec.size());
@@ -137,6 +141,7 @@ void contain_and_exec(const cg::CgroupDir& unit, const SpawnPlan& plan, int repo
     enter_workdir(plan);
     ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);  // nothing of ours leaks in
     timing_mark("exec");
+    report_exec_next(report_fd);
     exec_target(plan);
   } catch (const Error& e) {
     report(report_fd, exit_status(e.kind()), e.what());

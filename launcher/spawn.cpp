@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
+#include <string_view>
 
 #include "cgroup/cgroup_dir.hpp"
 #include "cgroup/slices.hpp"
@@ -15,6 +17,7 @@
 #include "common/fd.hpp"
 #include "launcher/contain.hpp"
 #include "launcher/dynamic_users.hpp"
+#include "launcher/fault_point.hpp"
 #include "launcher/timings.hpp"
 #include "namespaces/nss_entries.hpp"
 
@@ -60,8 +63,10 @@ void write_limits(const cg::CgroupDir& unit, const SpawnPlan& plan) {
   for (const auto& w : plan.limits) unit.write(w.file, w.value);
 }
 
-// Read the child's report: EOF with nothing means exec succeeded (the pipe is
-// close-on-exec); otherwise "<status>\n<message>".
+// Read the child's report until EOF (the pipe is close-on-exec, so EOF comes
+// with the exec or the child's death): kExecNext, then nothing after it if
+// the exec succeeded; "<status>\n<message>" after it, or alone, if a step
+// failed.
 std::string read_report(int fd) {
   std::string text;
   char buf[1024];
@@ -71,6 +76,21 @@ std::string read_report(int fd) {
     if (n <= 0) return text;
     text.append(buf, static_cast<size_t>(n));
   }
+}
+
+// EOF without kExecNext: the child died before it reached exec, without a
+// word (a signal: the OOM killer during the mounts, an admin's kill -9).
+[[noreturn]] void throw_child_died(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const std::string how = WIFSIGNALED(status)
+                              ? "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+                                    strsignal(WTERMSIG(status)) + ")"
+                              : "exited with status " + std::to_string(WEXITSTATUS(status));
+  throw Error(ErrorKind::System, "start server", std::to_string(pid), 0,
+              "its process " + how +
+                  " before it could exec the command (out of memory? see journalctl -k)");
 }
 
 [[noreturn]] void rethrow_child_failure(const std::string& report) {
@@ -96,10 +116,13 @@ pid_t start_server(const cg::CgroupDir& unit, const SpawnPlan& plan) {
     read_end.reset();
     contain_and_exec(unit, plan, write_end.get());
   }
+  fault_point("forked");  // not a timing step: it would race the child's marks
   write_end.reset();
   std::string report = read_report(read_end.get());
   timing_mark("exec-confirmed");
-  if (report.empty()) return pid;
+  if (report == kExecNext) return pid;
+  if (report.empty()) throw_child_died(pid);
+  if (report.starts_with(kExecNext)) report.erase(0, std::string_view(kExecNext).size());
   int ignored = 0;
   while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
   }

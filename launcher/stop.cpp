@@ -7,6 +7,7 @@
 #include "cgroup/slices.hpp"
 #include "common/error.hpp"
 #include "launcher/commands.hpp"
+#include "launcher/fault_point.hpp"
 
 namespace cgspawn {
 
@@ -22,14 +23,17 @@ int stop_unit(const cg::Layout& layout, const std::string& name,
   if (unit.populated()) {
     unit.signal_all(SIGTERM);
     unit.signal_all(SIGCONT);  // a stopped process cannot act on SIGTERM
+    fault_point("stop-term");
     if (!unit.wait_unpopulated(timeout)) {
       spdlog::warn("unit {} still has processes after {} ms: killing them", name, timeout.count());
       unit.kill_all();
+      fault_point("stop-kill");
       if (!unit.wait_unpopulated(std::chrono::seconds(10)))
         throw_system("stop unit", where->path, EBUSY, "processes survived cgroup.kill");
     }
   }
   unit.remove();
+  fault_point("stop-removed");
   spdlog::info("stopped unit {}", name);
   if (!where->slice.empty() && cg::remove_slice_if_idle(layout, where->slice))
     spdlog::info("removed slice {}: its last unit stopped and it has no configured limits",

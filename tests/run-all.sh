@@ -30,4 +30,5 @@ rm -f build/cgspawn_*.deb
 deb=$(ls build/cgspawn_*.deb)
 dpkg-deb -f "$deb" Package Version Depends Recommends
 echo "== systemd guest tests"
-tests/guest/run.sh --cgspawn build/launcher/cgspawn --deb "$deb"
+tests/guest/run.sh --cgspawn build/launcher/cgspawn --cgspawn-faults build/launcher/cgspawn-faults \
+  --deb "$deb"

@@ -2,11 +2,14 @@
 # Run the cgroup v2 / systemd guest suite (tests/guest/suite) against a cgspawn
 # binary inside a Debian bookworm guest booted under qemu (TCG).
 #
-#   tests/guest/run.sh --cgspawn PATH [--deb PATH] [--keep] [--timeout SECS] [-k PYTEST_EXPR]
+#   tests/guest/run.sh --cgspawn PATH [--cgspawn-faults PATH] [--deb PATH] [--keep] [--timeout SECS] [-k PYTEST_EXPR]
 #
 # --deb puts the cgspawn .deb (cpack) on the payload as /payload/cgspawn.deb
 # for test_deb.py, which installs it and runs the hub against it; without it
 # the payload says so (/payload/no-deb) and that test skips.
+# --cgspawn-faults puts the test-only fault-injection build (launcher/fault_point.hpp)
+# on the payload as bin/cgspawn-faults for test_faults.py; without it that test
+# skips (/payload/no-faults).
 # --keep leaves the boot's scratch directory (payload image, console log) and
 # the results in place and prints their paths. The browser check's screenshots
 # are copied to build/guest-screenshots/ (or $CGSPAWN_SCREENSHOTS). Exit status: 0 only if the
@@ -19,10 +22,11 @@ source "$here/lib.sh"
 usage() { sed -n '5p' "$0" | sed 's/^# *//' >&2; exit 2; }
 log() { printf '[guest-run] %s\n' "$*"; }
 
-cgspawn='' deb='' keep=0 timeout=3000 kexpr=''
+cgspawn='' faults='' deb='' keep=0 timeout=3000 kexpr=''
 while (($#)); do
     case $1 in
         --cgspawn) cgspawn=${2:?}; shift 2 ;;
+        --cgspawn-faults) faults=${2:?}; shift 2 ;;
         --deb) deb=${2:?}; shift 2 ;;
         --keep) keep=1; shift ;;
         --timeout) timeout=${2:?}; shift 2 ;;
@@ -33,6 +37,7 @@ done
 [[ -n $cgspawn ]] || usage
 [[ -f $cgspawn && -x $cgspawn ]] || { log "not an executable: $cgspawn"; exit 2; }
 if [[ -n $deb && ! -f $deb ]]; then log "no such .deb: $deb"; exit 2; fi
+if [[ -n $faults && ! -x $faults ]]; then log "not an executable: $faults"; exit 2; fi
 ((keep)) && export GUEST_KEEP=1
 
 guest_tools
@@ -51,6 +56,11 @@ guest_payload "$payload" "$cgspawn"
 install -m 0755 "$here/payload/driver.sh" "$here/payload/hub.sh" "$payload/"
 cp -r "$here/suite" "$payload/suite"
 printf '%s' "$kexpr" >"$payload/pytest-k"
+if [[ -n $faults ]]; then
+    install -m 0755 "$faults" "$payload/bin/cgspawn-faults"
+else
+    echo "run.sh was not given --cgspawn-faults" >"$payload/no-faults"
+fi
 if [[ -n $deb ]]; then
     install -m 0644 "$deb" "$payload/cgspawn.deb"
 else

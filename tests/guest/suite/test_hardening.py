@@ -37,10 +37,18 @@ def run_on_pty(script, timeout=180):
     if pid == 0:
         os.execv("/bin/sh", ["sh", "-c", script])
     out = b""
+    status = None
     deadline = time.monotonic() + timeout
+    # Until the shell exits and its output is drained: the server may hold
+    # the pty (its stderr) for as long as it lives, so no EOF comes.
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
+        if status is None:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            status = st if done else None
+        ready, _, _ = select.select([master], [], [], 0.2)
         if not ready:
+            if status is not None:
+                break
             continue
         try:
             chunk = os.read(master, 4096)
@@ -50,7 +58,9 @@ def run_on_pty(script, timeout=180):
             break
         out += chunk
     os.close(master)  # hangs up the terminal, if anything still holds it
-    _, status = os.waitpid(pid, 0)
+    if status is None:
+        os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
     text = out.decode(errors="replace")
     print(f"pty transcript:\n{text}")
     return text, os.waitstatus_to_exitcode(status)
