@@ -48,6 +48,10 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
         # True once start() ran or load_state() found a unit: poll() asks
         # cgspawn only then (an untouched spawner is "not running", 0).
         self._unit_known = False
+        # Whether a server record without a unit record may still be a start
+        # the hub died in (poll() then looks once): not after this process
+        # started or loaded a unit.
+        self._may_hold_lost_start = True
         self._starting = False
         self._random_port = None
         self._last_oom_kill = 0
@@ -85,9 +89,14 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
         super().load_state(state)
         if "unit_name" in state:
             self.unit_name = state["unit_name"]
-            self._unit_known = True
         self.cgroup_path = state.get("cgroup_path")
         self.pid = state.get("pid", 0)
+        # A started unit's state has its pid; a name alone is what a stop
+        # leaves (clear_state keeps it), and a hub that dies in the next
+        # start() has saved nothing newer.
+        if self.pid:
+            self._unit_known = True
+            self._may_hold_lost_start = False
 
     def clear_state(self):
         """Forget the server that stopped; the unit name is kept (as in
@@ -248,6 +257,7 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
 
     async def start(self):
         self._starting = True
+        self._may_hold_lost_start = False
         try:
             return await self._start()
         finally:
@@ -350,6 +360,9 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
         if self._starting:
             return None
         if not self._unit_known:
+            if self.server is not None and self._may_hold_lost_start:
+                self._may_hold_lost_start = False
+                await self._clean_up_lost_start()
             return 0
         status = await self._status()
         state = status["state"]
@@ -372,6 +385,27 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
         self._unit_known = False
         self._close_output()
         return exit_status
+
+    async def _clean_up_lost_start(self):
+        """A server record with no unit record: the hub died during start().
+
+        JupyterHub commits the server record before start() and the state
+        (our unit name) after it returns, and on restart it drops a record
+        whose poll() says "not running" without calling stop(). So whatever
+        that start() left (a cgroup, a server nobody can reach) would stay
+        unknown to anyone: stop it here."""
+        status = await self._status()
+        if status["state"] == "absent":
+            return
+        self.log.warning(
+            "user:%s unit %s is %s from a start the hub did not finish (it was stopped or "
+            "killed meanwhile): stopping it",
+            self._log_name,
+            self.unit_name,
+            status["state"],
+        )
+        await self._stop_unit(1)
+        self._close_output()
 
     async def stop(self, now=False):
         """`cgspawn stop UNIT --timeout T`: SIGTERM, wait T s, then kill the

@@ -140,6 +140,42 @@ async def test_poll_before_anything_is_zero_without_asking(make_spawner, launche
     assert launcher.calls() == []
 
 
+def with_server_record(spawner):
+    """As JupyterHub makes it in User.spawn, before start() (or after a
+    restart, for a record whose state was never saved)."""
+    from jupyterhub import orm
+    from jupyterhub.objects import Server
+
+    record = orm.Server(
+        proto="http", ip="", port=0, base_url="/user/alice/", cookie_name="jupyterhub-user-alice"
+    )
+    spawner.server = Server(orm_server=record)
+    return spawner
+
+
+@pytest.mark.parametrize("saved", [{}, {"unit_name": UNIT}], ids=["first-start", "after-a-stop"])
+@pytest.mark.parametrize("state", ["running", "exited"])
+async def test_poll_after_a_start_the_hub_never_finished_stops_its_unit(
+    make_spawner, launcher, caplog, state, saved
+):
+    """The hub was killed during start(): its restart polls a server record
+    whose saved state is older than that start (none, or the name a stop
+    left). The unit that start left must not outlive it."""
+    spawner = with_server_record(make_spawner())
+    spawner.load_state(saved)
+    launcher.behave(status=status_json(state))
+    assert await spawner.poll() == 0
+    assert argvs(launcher)[-2:] == [["status", UNIT, "--json"], ["stop", UNIT, "--timeout", "1"]]
+    assert f"unit {UNIT} is {state} from a start the hub did not finish" in caplog.text
+
+
+async def test_poll_after_a_start_the_hub_never_finished_with_nothing_left(make_spawner, launcher):
+    spawner = with_server_record(make_spawner())
+    launcher.behave(status=status_json("absent"))
+    assert await spawner.poll() == 0
+    assert argvs(launcher) == [["status", UNIT, "--json"]]
+
+
 async def test_poll_running(make_spawner, launcher):
     spawner = make_spawner()
     await spawner.start()
