@@ -1,6 +1,7 @@
 #include "common/files.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -65,19 +66,46 @@ void write_file_at(int dirfd, const std::string& name, std::string_view value,
   write_once(fd.get(), value, joined(display_dir, name));
 }
 
-void create_file_at(int dirfd, const std::string& name, std::string_view content, mode_t mode,
-                    const std::string& display_dir) {
-  const std::string shown = joined(display_dir, name);
-  UniqueFd fd(
-      ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (!fd) throw_system("create", shown, errno);
+namespace {
+
+void write_all_and_sync(int fd, std::string_view content, const std::string& shown) {
   while (!content.empty()) {
-    ssize_t n = ::write(fd.get(), content.data(), content.size());
+    ssize_t n = ::write(fd, content.data(), content.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) throw_system("write", shown, n < 0 ? errno : EIO);
     content.remove_prefix(static_cast<size_t>(n));
   }
-  if (::fsync(fd.get()) != 0) throw_system("fsync", shown, errno);
+  if (::fsync(fd) != 0) throw_system("fsync", shown, errno);
+}
+
+}  // namespace
+
+void create_file_at(int dirfd, const std::string& name, std::string_view content, mode_t mode,
+                    const std::string& display_dir) {
+  const std::string shown = joined(display_dir, name);
+  UniqueFd tmp(::openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode));
+  if (tmp) {
+    // fchmod: O_TMPFILE's mode is filtered by the umask like any create.
+    if (::fchmod(tmp.get(), mode) != 0) throw_system("create", shown, errno);
+    write_all_and_sync(tmp.get(), content, shown);
+    // Linking through /proc needs no CAP_DAC_READ_SEARCH (AT_EMPTY_PATH would).
+    const std::string self = "/proc/self/fd/" + std::to_string(tmp.get());
+    if (::linkat(AT_FDCWD, self.c_str(), dirfd, name.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      throw_system("create", shown, errno);
+    return;
+  }
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+    throw_system("create", shown, errno);
+  // A filesystem without O_TMPFILE: create, and remove again on failure.
+  UniqueFd fd(
+      ::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) throw_system("create", shown, errno);
+  try {
+    write_all_and_sync(fd.get(), content, shown);
+  } catch (...) {
+    ::unlinkat(dirfd, name.c_str(), 0);
+    throw;
+  }
 }
 
 UniqueFd open_dir(const std::string& path) {

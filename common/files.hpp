@@ -23,9 +23,11 @@ void write_file(const std::string& path, std::string_view value);
 std::string read_file_at(int dirfd, const std::string& name, const std::string& display_dir);
 void write_file_at(int dirfd, const std::string& name, std::string_view value,
                    const std::string& display_dir);
-// Create DIRFD/NAME (O_EXCL, O_NOFOLLOW: never an existing file or a
-// symlink's target) with MODE, write all of CONTENT and fsync it. The content
-// is never repeated in an error (it may be a whole /etc/passwd).
+// Create DIRFD/NAME with MODE holding all of CONTENT, fsync'd, or nothing:
+// it is written as an unnamed file (O_TMPFILE) and only then linked in, so a
+// full or failing disk never leaves a half-written NAME. Never replaces an
+// existing NAME or follows a symlink there (EEXIST, as O_EXCL). The content is
+// never repeated in an error (it may be a whole /etc/passwd).
 void create_file_at(int dirfd, const std::string& name, std::string_view content, mode_t mode,
                     const std::string& display_dir);
 // Open a directory (O_DIRECTORY|O_CLOEXEC); throws on failure.

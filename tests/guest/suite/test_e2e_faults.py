@@ -24,7 +24,7 @@ from test_e2e_hub import check_reachable
 
 LINGER = "/run/cgspawn-e2e-linger"
 LINGERING = "/run/cgspawn-e2e-lingering"
-WRAPPER = "/run/cgspawn-e2e-lingering-launcher"
+WRAPPER = "/usr/local/sbin/cgspawn-e2e-lingering"  # /run is noexec
 
 pytestmark = pytest.mark.timeout(1800)
 
