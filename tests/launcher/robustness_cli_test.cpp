@@ -1,0 +1,43 @@
+// The command line refuses what an attack review found slipping through
+// (issue 13, finding 12): each is exit 2 with one line naming the problem,
+// leaves nothing behind, and never echoes an environment record.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cli_fixture.hpp"
+
+namespace cgspawn::testing {
+namespace {
+
+using namespace std::string_literals;
+
+class Robustness : public CliSandbox {
+ protected:
+  void expect_bad_request(const RunResult& r, const std::string& needle) {
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(child_count(users()), 0u) << "left a cgroup: " << r.err;
+  }
+};
+
+TEST_F(Robustness, MalformedEnvironmentRecordNeverReachesStderr) {
+  const std::string token = "f00dfacecafe1234";  // a token that lost its "KEY="
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {kServerEnv + token + "\0"s, "environment record 2 has no '='"},
+      {kServerEnv + token + "-x=1\0"s, "environment record 2 has a KEY not of"},
+      {kServerEnv + "T=" + token + "\0T="s + token + "\0"s,
+       "environment record 3 repeats the KEY of record 2"}};
+  for (const auto& [env, needle] : cases) {
+    auto r = spawn("env-unit", {"--user", "nobody"}, {"/bin/true"}, env);
+    expect_bad_request(r, needle);
+    for (const std::string& part : {token, token.substr(0, 6), token.substr(8)})
+      EXPECT_EQ(r.err.find(part), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace cgspawn::testing
