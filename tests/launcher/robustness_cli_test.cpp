@@ -39,5 +39,17 @@ TEST_F(Robustness, MalformedEnvironmentRecordNeverReachesStderr) {
   }
 }
 
+TEST_F(Robustness, NamesStartingWithDashAreRefused) {
+  // As "--unit=-x": "--unit -x" is already a command-line error.
+  expect_bad_request(
+      cgspawn({"spawn", "--unit=-x", "--user", "nobody", "--env-stdin", "--", "/bin/true"},
+              kServerEnv),
+      "unit name '-x' starts with '-'");
+  expect_bad_request(spawn("ok", {"--user", "nobody", "--slice=-s"}, {"/bin/true"}),
+                     "slice name '-s' starts with '-'");
+  expect_bad_request(cgspawn({"slice", "set", "--tasks-max", "5", "--", "-s"}),
+                     "slice name '-s' starts with '-'");
+}
+
 }  // namespace
 }  // namespace cgspawn::testing
