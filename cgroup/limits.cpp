@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "cgroup/names.hpp"
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
 
@@ -27,6 +28,34 @@ const std::map<std::string, std::string>& typed_files() {
   return typed;
 }
 
+// CONTROLLER.rest, as the kernel names them: a known controller, then
+// letters of both cases (hugetlb.2MB.max), digits, '_' and '-', in
+// non-empty dot-separated parts, so never '/', "..", or a trailing '.'.
+bool interface_file_shape(std::string_view file, size_t dot) {
+  if (dot == std::string_view::npos || !is_interface_prefix(file.substr(0, dot))) return false;
+  std::string_view rest = file.substr(dot + 1);
+  bool part_empty = true;
+  for (char c : rest) {
+    if (c == '.') {
+      if (part_empty) return false;
+      part_empty = true;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-') {
+      part_empty = false;
+    } else {
+      return false;
+    }
+  }
+  return !part_empty;
+}
+
+// The file name for an error: printable ASCII only, and short.
+std::string shown_file(std::string_view file) {
+  std::string out;
+  for (char c : file.substr(0, 60)) out += (c > ' ' && c < 0x7f) ? c : '?';
+  return out;
+}
+
 // FILE=VALUE for an interface file the typed flags do not cover. Structural
 // files (cgroup.*) are ours; any other controller file is checked against the
 // kernel once the unit exists.
@@ -39,14 +68,10 @@ LimitWrite property_write(std::string_view prop) {
   std::string file(prop.substr(0, eq));
   std::string value(prop.substr(eq + 1));
   auto dot = file.find('.');
-  bool shape_ok = dot != std::string::npos && dot > 0 && dot + 1 < file.size() &&
-                  std::all_of(file.begin(), file.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
-                  });
-  if (!shape_ok)
-    throw_bad_request(
-        "parse --property",
-        "--property file '" + file + "' is not a cgroup interface file name: e.g. io.weight");
+  if (!interface_file_shape(file, dot))
+    throw_bad_request("parse --property", "--property file '" + shown_file(file) +
+                                              "' is not a cgroup interface file name: e.g. "
+                                              "io.weight or hugetlb.2MB.max");
   std::string controller = file.substr(0, dot);
   // Files the typed flags own are set only through them, so their values
   // are always parsed (and, in sudo mode, held to the policy's ceilings).

@@ -68,6 +68,25 @@ TEST(PlanLimits, PropertiesAreCheckedForShape) {
   }
 }
 
+// The kernel's own names have upper case (hugetlb.2MB.max) and '-'; still
+// no '/', no "..", no empty part, no unknown controller.
+TEST(PlanLimits, PropertiesTakeTheKernelsRealNames) {
+  for (const char* ok : {"hugetlb.2MB.max=1G", "hugetlb.1GB.rsvd.max=max", "dmem.max=x 1",
+                         "irq.pressure=x", "memory.numa_stat=x", "cpu.uclamp.min=10",
+                         "io.bfq.weight=100", "misc.max=x 1", "rdma.max=mlx4_0 hca_handle=2"}) {
+    cg::LimitFlags f;
+    f.properties = {ok};
+    EXPECT_NO_THROW(cg::plan_limits(f)) << ok;
+  }
+  for (const char* bad : {"hugetlb..max=1", "hugetlb.2MB.=1", "hugetlb.=1", ".max=1",
+                          "hugetlb.2MB/max=1", "hugetlb.2MB.max/../../x=1", "Memory.high=1",
+                          "nosuch.max=1", "memory.hi gh=1", "memory.h\xc3\xafgh=1"}) {
+    cg::LimitFlags f;
+    f.properties = {bad};
+    EXPECT_THROW(cg::plan_limits(f), cgspawn::Error) << bad;
+  }
+}
+
 TEST(PlanLimits, PropertyMayNotOverrideATypedFlag) {
   cg::LimitFlags f;
   f.memory_max = "1G";
