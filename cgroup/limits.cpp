@@ -20,6 +20,15 @@ std::string size_value(std::string_view text, std::string_view flag, bool allow_
   return std::to_string(*bytes);
 }
 
+// Whether a flag was given; given empty (a script's unset variable) is an
+// error rather than the silent "no limit" it would otherwise be.
+bool given(const std::optional<std::string>& value, std::string_view flag) {
+  if (value && value->empty())
+    throw_bad_request("parse " + std::string(flag),
+                      std::string(flag) + " got an empty value: give a value or drop the flag");
+  return value.has_value();
+}
+
 const std::map<std::string, std::string>& typed_files() {
   static const std::map<std::string, std::string> typed = {
       {"memory.max", "--memory-max"}, {"memory.swap.max", "--memory-swap-max"},
@@ -96,23 +105,23 @@ bool is_typed_limit_file(std::string_view file) {
 
 std::vector<LimitWrite> plan_limits(const LimitFlags& f) {
   std::vector<LimitWrite> w;
-  if (!f.memory_max.empty())
-    w.push_back({"memory.max", size_value(f.memory_max, "--memory-max", false), "memory"});
-  if (!f.memory_swap_max.empty())
+  if (given(f.memory_max, "--memory-max"))
+    w.push_back({"memory.max", size_value(*f.memory_max, "--memory-max", false), "memory"});
+  if (given(f.memory_swap_max, "--memory-swap-max"))
     w.push_back(
-        {"memory.swap.max", size_value(f.memory_swap_max, "--memory-swap-max", true), "memory"});
-  if (!f.memory_low.empty())
-    w.push_back({"memory.low", size_value(f.memory_low, "--memory-low", true), "memory"});
-  if (!f.cpu_max.empty()) {
-    auto quota = parse_cpu_quota(f.cpu_max, "--cpu-max", kCpuPeriodUsec);
+        {"memory.swap.max", size_value(*f.memory_swap_max, "--memory-swap-max", true), "memory"});
+  if (given(f.memory_low, "--memory-low"))
+    w.push_back({"memory.low", size_value(*f.memory_low, "--memory-low", true), "memory"});
+  if (given(f.cpu_max, "--cpu-max")) {
+    auto quota = parse_cpu_quota(*f.cpu_max, "--cpu-max", kCpuPeriodUsec);
     w.push_back({"cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodUsec), "cpu"});
   }
-  if (!f.cpu_weight.empty())
+  if (given(f.cpu_weight, "--cpu-weight"))
     w.push_back({"cpu.weight",
-                 std::to_string(*parse_uint(f.cpu_weight, "--cpu-weight", 1, 10000, false)),
+                 std::to_string(*parse_uint(*f.cpu_weight, "--cpu-weight", 1, 10000, false)),
                  "cpu"});
-  if (!f.tasks_max.empty()) {
-    auto n = parse_uint(f.tasks_max, "--tasks-max", 1, 4194304, true);
+  if (given(f.tasks_max, "--tasks-max")) {
+    auto n = parse_uint(*f.tasks_max, "--tasks-max", 1, 4194304, true);
     w.push_back({"pids.max", n ? std::to_string(*n) : "max", "pids"});
   }
   for (const auto& p : f.properties) {

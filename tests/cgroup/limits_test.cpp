@@ -87,6 +87,32 @@ TEST(PlanLimits, PropertiesTakeTheKernelsRealNames) {
   }
 }
 
+// --memory-max '' (an unset shell variable) once silently meant no limit.
+TEST(PlanLimits, EmptyValueIsAnErrorNamingTheFlag) {
+  using Field = std::optional<std::string> cg::LimitFlags::*;
+  const std::vector<std::pair<Field, std::string>> flags = {
+      {&cg::LimitFlags::memory_max, "--memory-max"},
+      {&cg::LimitFlags::memory_swap_max, "--memory-swap-max"},
+      {&cg::LimitFlags::memory_low, "--memory-low"},
+      {&cg::LimitFlags::cpu_max, "--cpu-max"},
+      {&cg::LimitFlags::cpu_weight, "--cpu-weight"},
+      {&cg::LimitFlags::tasks_max, "--tasks-max"}};
+  for (const auto& [field, flag] : flags) {
+    cg::LimitFlags f;
+    f.*field = "";
+    try {
+      cg::plan_limits(f);
+      ADD_FAILURE() << flag << " '' accepted";
+    } catch (const cgspawn::Error& e) {
+      EXPECT_EQ(e.kind(), cgspawn::ErrorKind::BadRequest);
+      EXPECT_NE(std::string(e.what()).find(flag + " got an empty value"), std::string::npos)
+          << e.what();
+    }
+  }
+  cg::LimitFlags none;
+  EXPECT_TRUE(cg::plan_limits(none).empty());  // not given at all: no writes
+}
+
 TEST(PlanLimits, PropertyMayNotOverrideATypedFlag) {
   cg::LimitFlags f;
   f.memory_max = "1G";

@@ -163,7 +163,7 @@ TEST(PolicyEnforce, Ceilings) {
   mem.req.limits.memory_max = "3G";
   expect_refused(strict(), mem, "max_memory");
   Request no_mem;
-  no_mem.req.limits.memory_max.clear();  // unlimited is above any ceiling
+  no_mem.req.limits.memory_max.reset();  // unlimited is above any ceiling
   expect_refused(strict(), no_mem, "max_memory");
   Request max_mem;
   max_mem.req.limits.memory_max = "max";

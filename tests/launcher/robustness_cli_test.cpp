@@ -39,6 +39,16 @@ TEST_F(Robustness, MalformedEnvironmentRecordNeverReachesStderr) {
   }
 }
 
+TEST_F(Robustness, EmptyLimitValueIsAnErrorNamingTheFlag) {
+  for (const char* flag : {"--memory-max", "--memory-swap-max", "--memory-low", "--cpu-max",
+                           "--cpu-weight", "--tasks-max"}) {
+    expect_bad_request(spawn("empty-unit", {"--user", "nobody", flag, ""}, {"/bin/true"}),
+                       std::string(flag) + " got an empty value");
+    expect_bad_request(cgspawn({"slice", "set", "empty-slice", flag, ""}),
+                       std::string(flag) + " got an empty value");
+  }
+}
+
 TEST_F(Robustness, NamesStartingWithDashAreRefused) {
   // As "--unit=-x": "--unit -x" is already a command-line error.
   expect_bad_request(
