@@ -39,6 +39,20 @@ TEST_F(Robustness, MalformedEnvironmentRecordNeverReachesStderr) {
   }
 }
 
+TEST_F(Robustness, NonFiniteSecondsAreRefused) {
+  for (const char* v : {"nan", "NaN", "-nan", "inf", "nan(1)"}) {
+    auto r = cgspawn({"stop", "no-such-unit", "--timeout", v});
+    EXPECT_EQ(r.status, 2) << v << ": " << r.err;
+    EXPECT_NE(r.err.find("--timeout"), std::string::npos) << r.err;
+    // Bounded by timeout(1): a NaN delay must not hang the test either.
+    r = run({"/usr/bin/timeout", "10", CGSPAWN_BINARY, "top", "--cgroup-root", sandbox_->path(),
+             "-d", v, "--once"});
+    EXPECT_EQ(r.status, 2) << v << ": " << r.err;
+    EXPECT_NE(r.err.find("--delay"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(cgspawn({"stop", "no-such-unit", "--timeout", "0.5"}).status, 0);
+}
+
 TEST_F(Robustness, EmptyLimitValueIsAnErrorNamingTheFlag) {
   for (const char* flag : {"--memory-max", "--memory-swap-max", "--memory-low", "--cpu-max",
                            "--cpu-weight", "--tasks-max"}) {
