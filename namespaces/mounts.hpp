@@ -31,7 +31,7 @@ struct MountStep {
 };
 
 struct MountPlan {
-  std::vector<MountStep> steps;                // sorted, deduplicated
+  std::vector<MountStep> steps;                // sorted, deduplicated; ReadOnly last
   std::vector<std::string> devices;            // for PrivateDevices
   std::vector<std::string> read_write_exempt;  // paths the read-only walk leaves alone
   // For each AmendFile step: the lines to append (whole lines, each ending in
