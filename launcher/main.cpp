@@ -297,6 +297,7 @@ int dispatch(int argc, char** argv) {
     if (policy) cgspawn::enforce_request(*policy, caller.value_or(cgspawn::Caller{0, "root"}), req);
     auto plan = cgspawn::make_spawn_plan(req, env);
     if (policy) {
+      cgspawn::enforce_plan(*policy, plan);
       cgspawn::drop_env(*policy, plan.env);
       cgspawn::bound_dynamic_user(*policy, plan);
     }

@@ -48,11 +48,29 @@ bool is_at_or_below(std::string_view path, std::string_view prefix) {
          (path.starts_with(prefix) && path.size() > prefix.size() && path[prefix.size()] == '/');
 }
 
-std::string canonical(const std::string& path, const std::string& what) {
-  char buf[PATH_MAX];
-  if (::realpath(path.c_str(), buf) == nullptr)
-    refuse(what, "'" + path + "' cannot be resolved: " + std::strerror(errno));
-  return buf;
+// The path as written, "//" and "." collapsed, ".." refused: judged before
+// anything is probed. Only the plan resolves it (once), and enforce_plan()
+// judges that result, which is what gets mounted.
+std::string lexical(const std::string& path) {
+  if (path.empty() || path.front() != '/')
+    refuse("read_write_prefixes", "--read-write '" + path.substr(0, 200) + "' is not absolute");
+  std::string out;
+  for (size_t pos = 0; pos < path.size();) {
+    size_t end = std::min(path.find('/', pos), path.size());
+    std::string_view part(path.data() + pos, end - pos);
+    if (part == "..")
+      refuse("read_write_prefixes", "--read-write " + path.substr(0, 200) + " contains '..'");
+    if (!part.empty() && part != ".") out += "/" + std::string(part);
+    pos = end + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+void check_read_write(const Policy& p, const std::string& path, const std::string& shown) {
+  bool ok = std::any_of(p.read_write_prefixes.begin(), p.read_write_prefixes.end(),
+                        [&](const std::string& prefix) { return is_at_or_below(path, prefix); });
+  if (!ok)
+    refuse("read_write_prefixes", "--read-write " + shown + " is outside the allowed prefixes");
 }
 
 bool in_group(const ns::Identity& who, const std::string& group) {
@@ -148,13 +166,7 @@ void check_flags(const Policy& p, const SpawnRequest& req) {
   for (const auto& dev : req.mounts.devices)
     if (std::find(p.devices.begin(), p.devices.end(), dev) == p.devices.end())
       refuse("devices", "--device " + dev + " is not an allowed device");
-  for (const auto& rw : req.mounts.read_write) {
-    std::string real = canonical(rw, "read_write_prefixes");
-    bool ok = std::any_of(p.read_write_prefixes.begin(), p.read_write_prefixes.end(),
-                          [&](const std::string& prefix) { return is_at_or_below(real, prefix); });
-    if (!ok)
-      refuse("read_write_prefixes", "--read-write " + rw + " is outside the allowed prefixes");
-  }
+  for (const auto& rw : req.mounts.read_write) check_read_write(p, lexical(rw), rw);
 }
 
 void check_limits(const Policy& p, const SpawnRequest& req) {
@@ -227,6 +239,13 @@ void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequ
 
 void drop_env(const Policy& policy, EnvList& env) {
   std::erase_if(env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
+}
+
+void enforce_plan(const Policy& policy, const SpawnPlan& plan) {
+  // The names the plan resolved, once, by opening them; the child mounts
+  // those very objects or nothing (namespaces/checked_path.hpp).
+  for (const auto& [real, id] : plan.mounts.read_write_checked)
+    check_read_write(policy, real, real + " (resolved)");
 }
 
 void bound_dynamic_user(const Policy& policy, SpawnPlan& plan) {

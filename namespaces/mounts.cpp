@@ -30,8 +30,18 @@ void mount_private_tmp() {
 }
 
 // Its own mount, so the read-only walk can leave it (and its submounts) alone.
-void bind_read_write(const std::string& path) {
-  if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+// A --read-write path is mounted through a fd of the very object that was
+// checked (checked_path.hpp), so a name swapped since cannot redirect it; a
+// state directory is ours (made by root, not named by the caller).
+void bind_read_write(const std::string& path, const MountPlan& plan) {
+  auto checked = plan.read_write_checked.find(path);
+  UniqueFd fd;
+  std::string via = path;
+  if (checked != plan.read_write_checked.end()) {
+    fd = reopen_checked(path, checked->second);
+    via = "/proc/self/fd/" + std::to_string(fd.get());
+  }
+  if (::mount(via.c_str(), via.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     throw_system("read-write bind", path, errno);
 }
 
@@ -102,7 +112,7 @@ void enter_mount_namespace(const MountPlan& plan) {
         mount_private_devices(plan.devices);
         break;
       case MountStep::Kind::ReadWrite:
-        bind_read_write(step.path);
+        bind_read_write(step.path, plan);
         break;
       case MountStep::Kind::ReadOnly:
         read_only.push_back(step.path);  // after the loop, all in one pass
