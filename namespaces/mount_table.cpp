@@ -57,8 +57,8 @@ bool covered(const std::string& target, const std::set<std::string>& roots,
         api_skip = api_skip || (is_at_or_below(target, api) && !is_at_or_below(at, api));
       if (!api_skip) return true;
     }
-    if (at == "/") return false;
     const size_t slash = at.rfind('/');
+    if (at == "/" || slash == std::string::npos) return false;  // mountinfo targets are absolute
     at = slash == 0 ? "/" : at.substr(0, slash);
   }
 }
