@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "cgroup/names.hpp"
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
 
@@ -19,12 +20,49 @@ std::string size_value(std::string_view text, std::string_view flag, bool allow_
   return std::to_string(*bytes);
 }
 
+// Whether a flag was given; given empty (a script's unset variable) is an
+// error rather than the silent "no limit" it would otherwise be.
+bool given(const std::optional<std::string>& value, std::string_view flag) {
+  if (value && value->empty())
+    throw_bad_request("parse " + std::string(flag),
+                      std::string(flag) + " got an empty value: give a value or drop the flag");
+  return value.has_value();
+}
+
 const std::map<std::string, std::string>& typed_files() {
   static const std::map<std::string, std::string> typed = {
       {"memory.max", "--memory-max"}, {"memory.swap.max", "--memory-swap-max"},
       {"memory.low", "--memory-low"}, {"cpu.max", "--cpu-max"},
       {"cpu.weight", "--cpu-weight"}, {"pids.max", "--tasks-max"}};
   return typed;
+}
+
+// CONTROLLER.rest, as the kernel names them: a known controller, then
+// letters of both cases (hugetlb.2MB.max), digits, '_' and '-', in
+// non-empty dot-separated parts, so never '/', "..", or a trailing '.'.
+bool interface_file_shape(std::string_view file, size_t dot) {
+  if (dot == std::string_view::npos || !is_interface_prefix(file.substr(0, dot))) return false;
+  std::string_view rest = file.substr(dot + 1);
+  bool part_empty = true;
+  for (char c : rest) {
+    if (c == '.') {
+      if (part_empty) return false;
+      part_empty = true;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-') {
+      part_empty = false;
+    } else {
+      return false;
+    }
+  }
+  return !part_empty;
+}
+
+// The file name for an error: printable ASCII only, and short.
+std::string shown_file(std::string_view file) {
+  std::string out;
+  for (char c : file.substr(0, 60)) out += (c > ' ' && c < 0x7f) ? c : '?';
+  return out;
 }
 
 // FILE=VALUE for an interface file the typed flags do not cover. Structural
@@ -39,14 +77,10 @@ LimitWrite property_write(std::string_view prop) {
   std::string file(prop.substr(0, eq));
   std::string value(prop.substr(eq + 1));
   auto dot = file.find('.');
-  bool shape_ok = dot != std::string::npos && dot > 0 && dot + 1 < file.size() &&
-                  std::all_of(file.begin(), file.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
-                  });
-  if (!shape_ok)
-    throw_bad_request(
-        "parse --property",
-        "--property file '" + file + "' is not a cgroup interface file name: e.g. io.weight");
+  if (!interface_file_shape(file, dot))
+    throw_bad_request("parse --property", "--property file '" + shown_file(file) +
+                                              "' is not a cgroup interface file name: e.g. "
+                                              "io.weight or hugetlb.2MB.max");
   std::string controller = file.substr(0, dot);
   // Files the typed flags own are set only through them, so their values
   // are always parsed (and, in sudo mode, held to the policy's ceilings).
@@ -71,23 +105,23 @@ bool is_typed_limit_file(std::string_view file) {
 
 std::vector<LimitWrite> plan_limits(const LimitFlags& f) {
   std::vector<LimitWrite> w;
-  if (!f.memory_max.empty())
-    w.push_back({"memory.max", size_value(f.memory_max, "--memory-max", false), "memory"});
-  if (!f.memory_swap_max.empty())
+  if (given(f.memory_max, "--memory-max"))
+    w.push_back({"memory.max", size_value(*f.memory_max, "--memory-max", false), "memory"});
+  if (given(f.memory_swap_max, "--memory-swap-max"))
     w.push_back(
-        {"memory.swap.max", size_value(f.memory_swap_max, "--memory-swap-max", true), "memory"});
-  if (!f.memory_low.empty())
-    w.push_back({"memory.low", size_value(f.memory_low, "--memory-low", true), "memory"});
-  if (!f.cpu_max.empty()) {
-    auto quota = parse_cpu_quota(f.cpu_max, "--cpu-max", kCpuPeriodUsec);
+        {"memory.swap.max", size_value(*f.memory_swap_max, "--memory-swap-max", true), "memory"});
+  if (given(f.memory_low, "--memory-low"))
+    w.push_back({"memory.low", size_value(*f.memory_low, "--memory-low", true), "memory"});
+  if (given(f.cpu_max, "--cpu-max")) {
+    auto quota = parse_cpu_quota(*f.cpu_max, "--cpu-max", kCpuPeriodUsec);
     w.push_back({"cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodUsec), "cpu"});
   }
-  if (!f.cpu_weight.empty())
+  if (given(f.cpu_weight, "--cpu-weight"))
     w.push_back({"cpu.weight",
-                 std::to_string(*parse_uint(f.cpu_weight, "--cpu-weight", 1, 10000, false)),
+                 std::to_string(*parse_uint(*f.cpu_weight, "--cpu-weight", 1, 10000, false)),
                  "cpu"});
-  if (!f.tasks_max.empty()) {
-    auto n = parse_uint(f.tasks_max, "--tasks-max", 1, 4194304, true);
+  if (given(f.tasks_max, "--tasks-max")) {
+    auto n = parse_uint(*f.tasks_max, "--tasks-max", 1, 4194304, true);
     w.push_back({"pids.max", n ? std::to_string(*n) : "max", "pids"});
   }
   for (const auto& p : f.properties) {

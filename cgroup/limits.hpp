@@ -14,10 +14,11 @@ namespace cgspawn::cg {
 
 inline constexpr uint64_t kCpuPeriodUsec = 100000;
 
-// The flags as the user typed them (empty = not given).
+// The flags as the user typed them (nullopt = not given; given empty, as in
+// --memory-max '', is an error, never "no limit").
 struct LimitFlags {
-  std::string memory_max, memory_swap_max, memory_low;
-  std::string cpu_max, cpu_weight, tasks_max;
+  std::optional<std::string> memory_max, memory_swap_max, memory_low;
+  std::optional<std::string> cpu_max, cpu_weight, tasks_max;
   std::vector<std::string> properties;  // FILE=VALUE
 };
 

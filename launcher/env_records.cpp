@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <unordered_map>
 
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -18,6 +19,14 @@ bool valid_key(std::string_view k) {
   });
 }
 
+// Records are named by position and the problem only: a malformed record is
+// often a value (the API token) that lost its "KEY=", so no part of it is shown.
+[[noreturn]] void bad_record(size_t index, const std::string& problem,
+                             const char* fix = "send NUL-separated KEY=VALUE records on stdin") {
+  throw_bad_request("read environment",
+                    "environment record " + std::to_string(index) + " " + problem + ": " + fix);
+}
+
 }  // namespace
 
 EnvList parse_env_records(std::string_view data) {
@@ -25,6 +34,15 @@ EnvList parse_env_records(std::string_view data) {
   if (data.size() > kMaxEnvBytes)
     throw_bad_request("read environment", "environment on stdin exceeds 1 MiB: send less");
   if (!data.empty() && data.back() == '\0') data.remove_suffix(1);
+  // Counted before any work, so a flood of tiny records is refused at once.
+  if (!data.empty() &&
+      static_cast<size_t>(std::count(data.begin(), data.end(), '\0')) >= kMaxEnvRecords)
+    throw_bad_request("read environment", "environment on stdin has more than " +
+                                              std::to_string(kMaxEnvRecords) +
+                                              " records: send fewer");
+  // Keys point into DATA, which outlives the parse: one hash lookup per
+  // record instead of a scan of all the earlier ones.
+  std::unordered_map<std::string_view, size_t> first_seen;
   size_t index = 0;
   while (!data.empty()) {
     ++index;
@@ -33,18 +51,15 @@ EnvList parse_env_records(std::string_view data) {
     data = nul == std::string_view::npos ? std::string_view{} : data.substr(nul + 1);
     auto eq = rec.find('=');
     std::string_view key = rec.substr(0, eq);
-    if (rec.empty() || eq == std::string_view::npos || !valid_key(key)) {
-      // Name the record by position and key only: its value may be a secret.
-      std::string shown(key.substr(0, 40));
-      throw_bad_request("read environment",
-                        "environment record " + std::to_string(index) + " ('" + shown +
-                            "') is not KEY=VALUE with KEY of [A-Za-z_][A-Za-z0-9_]*: send "
-                            "NUL-separated KEY=VALUE records on stdin");
-    }
-    bool dup = std::any_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == key; });
-    if (dup)
-      throw_bad_request("read environment", "environment key '" + std::string(key) +
-                                                "' is given twice: send each key once");
+    if (rec.empty()) bad_record(index, "is empty");
+    if (eq == std::string_view::npos) bad_record(index, "has no '='");
+    if (!valid_key(key)) bad_record(index, "has a KEY not of [A-Za-z_][A-Za-z0-9_]*");
+    if (rec.size() + 1 > kMaxEnvRecordBytes)
+      bad_record(index, "is longer than exec allows for one string (128 KiB)");
+    auto [it, fresh] = first_seen.emplace(key, index);
+    if (!fresh)
+      bad_record(index, "repeats the KEY of record " + std::to_string(it->second),
+                 "send each key once");
     env.emplace_back(std::string(key), std::string(rec.substr(eq + 1)));
   }
   return env;

@@ -13,10 +13,18 @@ namespace cgspawn {
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
+// Bounds well below what execve accepts (E2BIG): strings plus one pointer
+// each within a quarter of the stack limit (2 MiB at the usual 8 MiB), and
+// no single string of 128 KiB (MAX_ARG_STRLEN) or more. 1 MiB + 4096
+// pointers leaves room for argv and the --setenv-defaults variables.
 inline constexpr size_t kMaxEnvBytes = 1 << 20;
+inline constexpr size_t kMaxEnvRecords = 4096;
+inline constexpr size_t kMaxEnvRecordBytes = 128 * 1024;  // with its NUL
 
 // Throws Error(BadRequest) on an empty or malformed record, an invalid key
-// ([A-Za-z_][A-Za-z0-9_]*) or a duplicate key. A trailing NUL is optional.
+// ([A-Za-z_][A-Za-z0-9_]*), a duplicate key, or more than the bounds above;
+// the error names the record by position, never its contents. A trailing
+// NUL is optional. Linear in the size of DATA.
 EnvList parse_env_records(std::string_view data);
 
 // Read all of FD up to kMaxEnvBytes (more is a BadRequest).

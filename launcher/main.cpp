@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
@@ -25,6 +26,16 @@ constexpr const char* kExitCodes =
     "4 refused by the admin's policy; 126 the command could not be executed;\n"
     "127 the command was not found. Errors are one line on stderr naming the step, the\n"
     "object and the errno; launcher records also go to journald (CGSPAWN_UNIT=NAME).";
+
+// CLI::Range lets NaN through (every comparison with it is false), and NaN
+// or inf seconds would become an undefined integer conversion.
+const CLI::Validator kFinite(
+    [](std::string& text) {
+      return std::isfinite(std::strtod(text.c_str(), nullptr))
+                 ? std::string{}
+                 : "'" + text.substr(0, 40) + "' is not a finite number of seconds";
+    },
+    "");
 
 void add_root_option(CLI::App* sub, std::string& root) {
   sub->add_option("--cgroup-root", root,
@@ -205,6 +216,7 @@ int dispatch(int argc, char** argv) {
   stop->add_option("--timeout", timeout,
                    "Seconds to wait after SIGTERM before killing (default 10)")
       ->type_name("SECS")
+      ->check(kFinite)
       ->check(CLI::Range(0.0, 3600.0));
 
   auto* status = app.add_subcommand("status",
@@ -266,6 +278,7 @@ int dispatch(int argc, char** argv) {
   add_root_option(top, root);
   top->add_option("-d,--delay", top_opt.delay_seconds, "Seconds between samples (default 2)")
       ->type_name("SECS")
+      ->check(kFinite)
       ->check(CLI::Range(0.1, 3600.0));
   top->add_option("--sort", top_opt.sort, "cpu, memory, tasks, name or oom (default cpu)")
       ->type_name("KEY");
@@ -322,6 +335,7 @@ int dispatch(int argc, char** argv) {
     if (policy) cgspawn::enforce_request(*policy, caller.value_or(cgspawn::Caller{0, "root"}), req);
     auto plan = cgspawn::make_spawn_plan(req, env);
     if (policy) {
+      cgspawn::enforce_plan(*policy, plan);
       cgspawn::drop_env(*policy, plan.env);
       cgspawn::bound_dynamic_user(*policy, plan);
     }

@@ -12,7 +12,7 @@
 #include <charconv>
 #include <climits>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
+#include <cstring>
 #include <set>
 
 #include "cgroup/limits.hpp"
@@ -24,8 +24,6 @@
 
 namespace cgspawn {
 namespace {
-
-using nlohmann::json;
 
 [[noreturn]] void refuse(const std::string& rule, const std::string& detail) {
   throw Error(ErrorKind::Refused, "refused by policy (" + rule + ")", {}, 0, detail);
@@ -73,11 +71,29 @@ bool is_at_or_below(std::string_view path, std::string_view prefix) {
          (path.starts_with(prefix) && path.size() > prefix.size() && path[prefix.size()] == '/');
 }
 
-std::string canonical(const std::string& path, const std::string& what) {
-  char buf[PATH_MAX];
-  if (::realpath(path.c_str(), buf) == nullptr)
-    refuse(what, "'" + path + "' cannot be resolved: " + std::strerror(errno));
-  return buf;
+// The path as written, "//" and "." collapsed, ".." refused: judged before
+// anything is probed. Only the plan resolves it (once), and enforce_plan()
+// judges that result, which is what gets mounted.
+std::string lexical(const std::string& path) {
+  if (path.empty() || path.front() != '/')
+    refuse("read_write_prefixes", "--read-write '" + path.substr(0, 200) + "' is not absolute");
+  std::string out;
+  for (size_t pos = 0; pos < path.size();) {
+    size_t end = std::min(path.find('/', pos), path.size());
+    std::string_view part(path.data() + pos, end - pos);
+    if (part == "..")
+      refuse("read_write_prefixes", "--read-write " + path.substr(0, 200) + " contains '..'");
+    if (!part.empty() && part != ".") out += "/" + std::string(part);
+    pos = end + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+void check_read_write(const Policy& p, const std::string& path, const std::string& shown) {
+  bool ok = std::any_of(p.read_write_prefixes.begin(), p.read_write_prefixes.end(),
+                        [&](const std::string& prefix) { return is_at_or_below(path, prefix); });
+  if (!ok)
+    refuse("read_write_prefixes", "--read-write " + shown + " is outside the allowed prefixes");
 }
 
 bool in_group(const ns::Identity& who, const std::string& group) {
@@ -173,13 +189,7 @@ void check_flags(const Policy& p, const SpawnRequest& req) {
   for (const auto& dev : req.mounts.devices)
     if (std::find(p.devices.begin(), p.devices.end(), dev) == p.devices.end())
       refuse("devices", "--device " + dev + " is not an allowed device");
-  for (const auto& rw : req.mounts.read_write) {
-    std::string real = canonical(rw, "read_write_prefixes");
-    bool ok = std::any_of(p.read_write_prefixes.begin(), p.read_write_prefixes.end(),
-                          [&](const std::string& prefix) { return is_at_or_below(real, prefix); });
-    if (!ok)
-      refuse("read_write_prefixes", "--read-write " + rw + " is outside the allowed prefixes");
-  }
+  for (const auto& rw : req.mounts.read_write) check_read_write(p, lexical(rw), rw);
 }
 
 void check_limits(const Policy& p, const SpawnRequest& req) {
@@ -195,15 +205,6 @@ void check_limits(const Policy& p, const SpawnRequest& req) {
           : "-");
   check_ceiling(p.max_tasks, limit_value(writes, "pids.max"), "max_tasks", "--tasks-max",
                 show(p.max_tasks));
-}
-
-template <class T>
-T get(const json& j, const char* key, const std::string& origin) {
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception&) {
-    refuse("policy file", origin + ": '" + key + "' has the wrong type");
-  }
 }
 
 }  // namespace
@@ -225,102 +226,6 @@ std::optional<Caller> delegated_caller() {
       return Caller{static_cast<uid_t>(uid), name ? name : sudo_uid};
   }
   return std::nullopt;
-}
-
-void check_policy_is_root_owned(const std::string& path) {
-  std::string partial;
-  size_t pos = 0;
-  while (true) {
-    size_t next = path.find('/', pos + 1);
-    partial = next == std::string::npos ? path : path.substr(0, next);
-    if (partial.empty()) partial = "/";
-    struct stat st {};
-    if (::lstat(partial.c_str(), &st) != 0)
-      refuse("policy file", partial + ": " + std::strerror(errno));
-    if (S_ISLNK(st.st_mode))
-      refuse("policy file", partial + " is a symlink: the policy path must be real directories");
-    if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-      refuse(
-          "policy file", partial + " is writable by someone other than root (owner uid " +
-                             std::to_string(st.st_uid) + ", mode " +
-                             [&] {
-                               char m[8];
-                               std::snprintf(m, sizeof m, "%04o", st.st_mode & 07777);
-                               return std::string(m);
-                             }() +
-                             "): chown root and chmod go-w it");
-    if (next == std::string::npos) return;
-    pos = next;
-  }
-}
-
-Policy parse_policy(std::string_view text, const std::string& origin) {
-  json j;
-  try {
-    j = json::parse(text, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
-    refuse("policy file", origin + " is not valid JSON: " + e.what());
-  }
-  if (!j.is_object()) refuse("policy file", origin + " must hold a JSON object");
-  static const std::set<std::string> known = {
-      "cgroup_root", "commands",           "users",   "allow_new_privileges",
-      "allow_root",  "allow_seccomp_none", "devices", "read_write_prefixes",
-      "properties",  "max_memory",         "max_cpu", "max_tasks",
-      "drop_env",    "allow_dynamic_users"};
-  for (const auto& [key, _] : j.items())
-    if (!known.contains(key)) refuse("policy file", origin + ": unknown key '" + key + "'");
-  Policy p;
-  if (j.contains("cgroup_root")) p.cgroup_root = get<std::string>(j, "cgroup_root", origin);
-  if (j.contains("commands")) p.commands = get<std::vector<std::string>>(j, "commands", origin);
-  for (const auto& c : p.commands)
-    if (c.empty() || c.front() != '/' || c.find("/../") != std::string::npos || c.ends_with("/.."))
-      refuse("policy file", origin + ": command '" + c + "' must be an absolute, normalised path");
-  if (j.contains("users")) {
-    const json& u = j.at("users");
-    if (!u.is_object()) refuse("policy file", origin + ": 'users' must be an object");
-    for (const auto& [key, _] : u.items())
-      if (key != "group" && key != "uid_min" && key != "uid_max")
-        refuse("policy file", origin + ": unknown key 'users." + key + "'");
-    if (u.contains("group")) p.user_group = get<std::string>(u, "group", origin);
-    if (u.contains("uid_min")) p.uid_min = get<uid_t>(u, "uid_min", origin);
-    if (u.contains("uid_max")) p.uid_max = get<uid_t>(u, "uid_max", origin);
-    if (p.uid_min == 0) refuse("policy file", origin + ": users.uid_min must be at least 1");
-  }
-  if (j.contains("allow_new_privileges"))
-    p.allow_new_privileges = get<bool>(j, "allow_new_privileges", origin);
-  if (j.contains("allow_root")) p.allow_root = get<bool>(j, "allow_root", origin);
-  if (j.contains("allow_dynamic_users"))
-    p.allow_dynamic_users = get<bool>(j, "allow_dynamic_users", origin);
-  if (j.contains("allow_seccomp_none"))
-    p.allow_seccomp_none = get<bool>(j, "allow_seccomp_none", origin);
-  if (j.contains("devices")) p.devices = get<std::vector<std::string>>(j, "devices", origin);
-  if (j.contains("read_write_prefixes"))
-    p.read_write_prefixes = get<std::vector<std::string>>(j, "read_write_prefixes", origin);
-  if (j.contains("properties"))
-    p.properties = get<std::vector<std::string>>(j, "properties", origin);
-  try {
-    if (j.contains("max_memory"))
-      p.max_memory = cg::parse_size(get<std::string>(j, "max_memory", origin), "max_memory");
-    if (j.contains("max_cpu"))
-      p.max_cpu_quota = cg::parse_cpu_quota(std::to_string(get<double>(j, "max_cpu", origin)),
-                                            "max_cpu", cg::kCpuPeriodUsec);
-    if (j.contains("max_tasks")) p.max_tasks = get<uint64_t>(j, "max_tasks", origin);
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::Refused) throw;
-    refuse("policy file", origin + ": " + e.what());
-  }
-  if (j.contains("drop_env")) p.drop_env = get<std::vector<std::string>>(j, "drop_env", origin);
-  return p;
-}
-
-std::optional<Policy> load_policy(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    refuse("policy file", path + ": " + std::strerror(errno));
-  }
-  check_policy_is_root_owned(path);
-  return parse_policy(read_fd(fd.get(), path), path);
 }
 
 std::string policy_root(const Policy& policy, const std::string& explicit_root) {
@@ -361,6 +266,13 @@ void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequ
 
 void drop_env(const Policy& policy, EnvList& env) {
   std::erase_if(env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
+}
+
+void enforce_plan(const Policy& policy, const SpawnPlan& plan) {
+  // The names the plan resolved, once, by opening them; the child mounts
+  // those very objects or nothing (namespaces/checked_path.hpp).
+  for (const auto& [real, id] : plan.mounts.read_write_checked)
+    check_read_write(policy, real, real + " (resolved)");
 }
 
 void bound_dynamic_user(const Policy& policy, SpawnPlan& plan) {

@@ -62,6 +62,11 @@ std::string policy_root(const Policy& policy, const std::string& explicit_root);
 // neither touches nor probes anything (not even whether a path exists).
 void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req);
 
+// Refuse what the plan would do beyond the policy: a --read-write path as
+// the plan resolved it (a symlink below an allowed prefix may lead outside
+// it; enforce_request judged only the path as written). Error(Refused).
+void enforce_plan(const Policy& policy, const SpawnPlan& plan);
+
 // Drop the environment variables the policy always drops.
 void drop_env(const Policy& policy, EnvList& env);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -119,7 +120,12 @@ MountPlan make_mount_plan(const MountRequest& request) {
   std::set<std::string> read_write;
   std::set<std::string> devices;
   for (const auto& p : request.read_only) read_only.insert(resolve(p, kReadOnly));
-  for (const auto& p : request.read_write) read_write.insert(resolve(p, kReadWrite));
+  std::map<std::string, FileId> checked;
+  for (const auto& p : request.read_write) {
+    CheckedPath c = resolve_checked(normalise(p, kReadWrite), kReadWrite);
+    read_write.insert(c.path);
+    checked.emplace(std::move(c.path), c.id);
+  }
   for (const auto& p : request.devices) devices.insert(resolve_device(p));
   std::set<std::string> amended;
   for (const auto& p : request.amended_files) amended.insert(check_regular_file(p));
@@ -161,6 +167,7 @@ MountPlan make_mount_plan(const MountRequest& request) {
   for (auto& p : sorted(read_only)) plan.steps.push_back({MountStep::Kind::ReadOnly, p});
   plan.devices = sorted(devices);
   plan.read_write_exempt = sorted(exempt);
+  plan.read_write_checked = std::move(checked);
   return plan;
 }
 

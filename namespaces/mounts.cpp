@@ -30,18 +30,31 @@ void mount_private_tmp() {
 }
 
 // Its own mount, so the read-only walk can leave it (and its submounts) alone.
-void bind_read_write(const std::string& path) {
-  if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+// A --read-write path is mounted through a fd of the very object that was
+// checked (checked_path.hpp), so a name swapped since cannot redirect it; a
+// state directory is ours (made by root, not named by the caller).
+void bind_read_write(const std::string& path, const MountPlan& plan) {
+  auto checked = plan.read_write_checked.find(path);
+  UniqueFd fd;
+  std::string via = path;
+  if (checked != plan.read_write_checked.end()) {
+    fd = reopen_checked(path, checked->second);
+    via = "/proc/self/fd/" + std::to_string(fd.get());
+  }
+  if (::mount(via.c_str(), via.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     throw_system("read-write bind", path, errno);
 }
 
-void make_read_only(const std::string& path, const std::vector<std::string>& exempt) {
-  // Not a mount point: bind it onto itself (MS_REC keeps its submounts) so
-  // that only this subtree, not the whole containing mount, turns read-only.
-  if (!is_mount_point(path) &&
-      ::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-    throw_system("read-only bind", path, errno);
-  remount_read_only_below(path, exempt);
+// All read-only paths at once (they are the plan's last steps). A path that
+// is not a mount point is first bound onto itself (MS_REC keeps its
+// submounts) so that only this subtree, not the whole containing mount,
+// turns read-only; then one walk over the mount table remounts them all.
+void make_read_only(const std::vector<std::string>& paths, const std::vector<std::string>& exempt) {
+  for (const auto& path : paths)
+    if (!is_mount_point(path) &&
+        ::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+      throw_system("read-only bind", path, errno);
+  remount_read_only_below(paths, exempt);
 }
 
 // Where the amended copies are written: a private tmpfs stacked on /tmp (a
@@ -85,6 +98,7 @@ void enter_mount_namespace(const MountPlan& plan) {
     throw_system("make mounts slave", "/", errno);
 
   bool amended = false;
+  std::vector<std::string> read_only;
   for (const auto& step : plan.steps) {
     switch (step.kind) {
       case MountStep::Kind::AmendFile:
@@ -98,13 +112,14 @@ void enter_mount_namespace(const MountPlan& plan) {
         mount_private_devices(plan.devices);
         break;
       case MountStep::Kind::ReadWrite:
-        bind_read_write(step.path);
+        bind_read_write(step.path, plan);
         break;
       case MountStep::Kind::ReadOnly:
-        make_read_only(step.path, plan.read_write_exempt);
+        read_only.push_back(step.path);  // after the loop, all in one pass
         break;
     }
   }
+  if (!read_only.empty()) make_read_only(read_only, plan.read_write_exempt);
 }
 
 }  // namespace cgspawn::ns

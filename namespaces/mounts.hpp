@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "namespaces/checked_path.hpp"
+
 namespace cgspawn::ns {
 
 struct MountRequest {
@@ -31,9 +33,13 @@ struct MountStep {
 };
 
 struct MountPlan {
-  std::vector<MountStep> steps;                // sorted, deduplicated
+  std::vector<MountStep> steps;                // sorted, deduplicated; ReadOnly last
   std::vector<std::string> devices;            // for PrivateDevices
   std::vector<std::string> read_write_exempt;  // paths the read-only walk leaves alone
+  // Each --read-write path as resolved once (canonical) with the identity of
+  // what was opened: the policy judges these names, and the child mounts
+  // only that same object (checked_path.hpp).
+  std::map<std::string, FileId> read_write_checked;
   // For each AmendFile step: the lines to append (whole lines, each ending in
   // a newline). Filled once they are known (a dynamic uid is allocated after
   // planning), before the namespace is entered.
@@ -43,7 +49,8 @@ struct MountPlan {
 
 // Validate (absolute, normalised, existing paths; devices are device nodes
 // under /dev and need private_devices) and order the request. Symlinks are
-// resolved (mount points in the mount table are canonical). A path hidden by
+// resolved (mount points in the mount table are canonical); --read-write
+// paths by opening them once, no /proc magic links (read_write_checked). A path hidden by
 // the private /tmp or /dev, or both read-only and read-write, is refused.
 // Amended files must be regular files (not symlinks); state dirs are only normalised (they
 // are created later) and must not lie in a private /tmp or /dev.

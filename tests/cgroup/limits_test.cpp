@@ -68,6 +68,51 @@ TEST(PlanLimits, PropertiesAreCheckedForShape) {
   }
 }
 
+// The kernel's own names have upper case (hugetlb.2MB.max) and '-'; still
+// no '/', no "..", no empty part, no unknown controller.
+TEST(PlanLimits, PropertiesTakeTheKernelsRealNames) {
+  for (const char* ok : {"hugetlb.2MB.max=1G", "hugetlb.1GB.rsvd.max=max", "dmem.max=x 1",
+                         "irq.pressure=x", "memory.numa_stat=x", "cpu.uclamp.min=10",
+                         "io.bfq.weight=100", "misc.max=x 1", "rdma.max=mlx4_0 hca_handle=2"}) {
+    cg::LimitFlags f;
+    f.properties = {ok};
+    EXPECT_NO_THROW(cg::plan_limits(f)) << ok;
+  }
+  for (const char* bad : {"hugetlb..max=1", "hugetlb.2MB.=1", "hugetlb.=1", ".max=1",
+                          "hugetlb.2MB/max=1", "hugetlb.2MB.max/../../x=1", "Memory.high=1",
+                          "nosuch.max=1", "memory.hi gh=1", "memory.h\xc3\xafgh=1"}) {
+    cg::LimitFlags f;
+    f.properties = {bad};
+    EXPECT_THROW(cg::plan_limits(f), cgspawn::Error) << bad;
+  }
+}
+
+// --memory-max '' (an unset shell variable) once silently meant no limit.
+TEST(PlanLimits, EmptyValueIsAnErrorNamingTheFlag) {
+  using Field = std::optional<std::string> cg::LimitFlags::*;
+  const std::vector<std::pair<Field, std::string>> flags = {
+      {&cg::LimitFlags::memory_max, "--memory-max"},
+      {&cg::LimitFlags::memory_swap_max, "--memory-swap-max"},
+      {&cg::LimitFlags::memory_low, "--memory-low"},
+      {&cg::LimitFlags::cpu_max, "--cpu-max"},
+      {&cg::LimitFlags::cpu_weight, "--cpu-weight"},
+      {&cg::LimitFlags::tasks_max, "--tasks-max"}};
+  for (const auto& [field, flag] : flags) {
+    cg::LimitFlags f;
+    f.*field = "";
+    try {
+      cg::plan_limits(f);
+      ADD_FAILURE() << flag << " '' accepted";
+    } catch (const cgspawn::Error& e) {
+      EXPECT_EQ(e.kind(), cgspawn::ErrorKind::BadRequest);
+      EXPECT_NE(std::string(e.what()).find(flag + " got an empty value"), std::string::npos)
+          << e.what();
+    }
+  }
+  cg::LimitFlags none;
+  EXPECT_TRUE(cg::plan_limits(none).empty());  // not given at all: no writes
+}
+
 TEST(PlanLimits, PropertyMayNotOverrideATypedFlag) {
   cg::LimitFlags f;
   f.memory_max = "1G";

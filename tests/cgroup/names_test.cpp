@@ -36,3 +36,23 @@ TEST(UnitNames, PredicateMatchesValidation) {
   EXPECT_FALSE(cg::is_valid_name("cgroup.events"));
   EXPECT_FALSE(cg::is_valid_name(".."));
 }
+
+// A name like "-x" could be created but not stopped without "--" (it reads
+// as an option); irq.* and dmem.* are interface files of newer kernels.
+TEST(UnitNames, RejectsLeadingDashAndNewerControllerFiles) {
+  for (const char* bad : {"-x", "-", "--", "--help", "-rf", "irq.pressure", "dmem.max",
+                          "dmem.capacity", "dmem.current"}) {
+    for (const char* what : {"unit", "slice"}) {
+      try {
+        cg::validate_name(bad, what);
+        ADD_FAILURE() << "accepted " << what << " '" << bad << "'";
+      } catch (const cgspawn::Error& e) {
+        EXPECT_NE(std::string(e.what()).find(std::string(what) + " name"), std::string::npos)
+            << e.what();
+      }
+    }
+  }
+  for (const char* ok : {"x-", "a-b", "a--b", "irq", "dmem", "x.-y"})
+    EXPECT_NO_THROW(cg::validate_name(ok, "unit")) << ok;
+  EXPECT_TRUE(cg::is_interface_prefix("irq") && cg::is_interface_prefix("dmem"));
+}

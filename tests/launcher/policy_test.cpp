@@ -2,7 +2,9 @@
 // (The same refusals through sudo in the systemd guest: tests/guest.)
 #include "launcher/policy.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,6 +157,7 @@ TEST(PolicyEnforce, DangerousFlags) {
   expect_refused(strict(), prop, "properties");
 }
 
+// Judged as the plan resolved it (once, by opening it), not as written.
 TEST(PolicyEnforce, SymlinkIntoForbiddenPathIsResolved) {
   if (!cgspawn::testing::is_root()) GTEST_SKIP() << "needs root to create under /home";
   cgspawn::testing::TempDir home("/home");
@@ -162,10 +165,51 @@ TEST(PolicyEnforce, SymlinkIntoForbiddenPathIsResolved) {
   ASSERT_EQ(::symlink("/etc", link.c_str()), 0);
   Request r;
   r.req.mounts.read_write = {link};
-  expect_refused(strict(), r, "read_write_prefixes");
+  EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, r.req));  // lexically below /home
+  SpawnPlan plan;
+  plan.mounts = cgspawn::ns::make_mount_plan(r.req.mounts);
+  try {
+    cgspawn::enforce_plan(strict(), plan);
+    ADD_FAILURE() << "a symlink to /etc passed as --read-write";
+  } catch (const cgspawn::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(read_write_prefixes): --read-write /etc (resolved)"),
+              std::string::npos)
+        << e.what();
+  }
   Request ok;
   ok.req.mounts.read_write = {home.path()};
   EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, ok.req));
+  plan.mounts = cgspawn::ns::make_mount_plan(ok.req.mounts);
+  EXPECT_NO_THROW(cgspawn::enforce_plan(strict(), plan));
+}
+
+// Issue 13, finding 6: the policy once resolved --read-write itself and the
+// plan again, so a symlink swapped in between (renameat2 RENAME_EXCHANGE)
+// made /etc writable. The policy now judges the plan's own resolution.
+TEST(PolicyEnforce, SwapBetweenRequestCheckAndPlanIsRefused) {
+  cgspawn::testing::TempDir t;
+  const std::string work = t.path() + "/home/hub/work", decoy = t.path() + "/home/hub/decoy";
+  const std::string etc = t.path() + "/etc";
+  t.put("home/hub/work/.keep", "");
+  t.put("etc/.keep", "");
+  ASSERT_EQ(::symlink(etc.c_str(), decoy.c_str()), 0);
+  Policy p = strict();
+  p.read_write_prefixes = {t.path() + "/home"};
+  Request r;
+  r.req.mounts.read_write = {work};
+  ASSERT_NO_THROW(cgspawn::enforce_request(p, kHub, r.req));
+  ASSERT_EQ(::renameat2(AT_FDCWD, work.c_str(), AT_FDCWD, decoy.c_str(), RENAME_EXCHANGE), 0);
+  SpawnPlan plan;
+  plan.mounts = cgspawn::ns::make_mount_plan(r.req.mounts);
+  ASSERT_TRUE(plan.mounts.read_write_checked.contains(etc));  // the swap took effect
+  try {
+    cgspawn::enforce_plan(p, plan);
+    ADD_FAILURE() << "the swapped-in " << etc << " was allowed";
+  } catch (const cgspawn::Error& e) {
+    EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << e.what();
+    EXPECT_NE(std::string(e.what()).find(etc + " (resolved) is outside"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(PolicyEnforce, Ceilings) {
@@ -173,7 +217,7 @@ TEST(PolicyEnforce, Ceilings) {
   mem.req.limits.memory_max = "3G";
   expect_refused(strict(), mem, "max_memory");
   Request no_mem;
-  no_mem.req.limits.memory_max.clear();  // unlimited is above any ceiling
+  no_mem.req.limits.memory_max.reset();  // unlimited is above any ceiling
   expect_refused(strict(), no_mem, "max_memory");
   Request max_mem;
   max_mem.req.limits.memory_max = "max";
