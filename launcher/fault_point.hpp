@@ -5,7 +5,8 @@
 // cgspawn_launcher). Only the test binary cgspawn-faults, built when
 // BUILD_TESTING is on and never installed, links fault_inject.cpp, whose
 // definition the linker takes instead of the library's: with
-// CGSPAWN_FAULT_AT=STEP in its environment it SIGKILLs itself at STEP.
+// CGSPAWN_FAULT_AT=STEP in its environment it SIGKILLs itself at STEP (and
+// with CGSPAWN_PAUSE_AT=STEP it stops itself there until SIGCONT).
 // So no build of the product has a way to be told to die.
 #pragma once
 

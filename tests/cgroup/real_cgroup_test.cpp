@@ -27,11 +27,16 @@ class RealCgroup : public ::testing::Test {
   }
   // A child that sleeps until killed; reaped in TearDown.
   pid_t sleeper(bool ignore_term = false) {
+    // SIG_IGN before fork() (the child inherits it): set in the child, a
+    // SIGTERM could arrive first and kill it (the test failed so, rarely).
+    struct sigaction ignore {
+    }, saved{};
+    ignore.sa_handler = SIG_IGN;
+    if (ignore_term) ::sigaction(SIGTERM, &ignore, &saved);
     pid_t pid = ::fork();
-    if (pid == 0) {
-      if (ignore_term) ::signal(SIGTERM, SIG_IGN);
+    if (pid == 0)
       for (;;) ::pause();
-    }
+    if (ignore_term) ::sigaction(SIGTERM, &saved, nullptr);
     children_.push_back(pid);
     return pid;
   }

@@ -16,10 +16,13 @@ After each kill:
 import os
 import pwd
 import secrets
+import signal
+import subprocess
 
 import pytest
 
-from conftest import CGROOT, CGSPAWN, SERVER_PATH, mount_points, own_cgroup, run, user_pids, wait_for
+from conftest import (CGROOT, CGSPAWN, SERVER_PATH, mount_points, own_cgroup, read, run, user_pids,
+                      wait_for)
 
 FAULTS = "/payload/bin/cgspawn-faults"
 USER = "bob"
@@ -142,3 +145,54 @@ def test_product_ignores_the_fault_switch(delegated, unit_name):
     assert r.returncode == 0, f"the product binary obeyed CGSPAWN_FAULT_AT: {r.returncode}"
     with open(CGSPAWN, "rb") as f:
         assert b"CGSPAWN_FAULT_AT" not in f.read(), "the product binary contains the fault switch"
+
+
+
+def in_slice(argv, slice_):
+    """ARGV (a spawn_argv) with --slice SLICE before its --."""
+    cut = argv.index("--")
+    return [*argv[:cut], "--slice", slice_, *argv[cut:]]
+
+
+def stopped(pid):
+    return read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()[0] == "T"
+
+
+def test_controller_removed_between_the_units_creation_and_its_limits(delegated, unit_name):
+    """/sys/fs/cgroup refuses the limit write (the controller was removed from
+    the slice's subtree_control mid-spawn): one clear line, exit 1, and the
+    unit's cgroup is removed. Before a spawn, the plan refuses it outright."""
+    slice_ = f"fault-sl-{secrets.token_hex(2)}"
+    control = os.path.join(delegated, "users", slice_, "cgroup.subtree_control")
+    unit = os.path.join(delegated, "users", slice_, unit_name)
+    assert run([CGSPAWN, "slice", "set", slice_, "--tasks-max", "100"]).returncode == 0
+    try:
+        assert "memory" in read(control).split(), read(control)
+        env = {**os.environ, "CGSPAWN_PAUSE_AT": "cgroup"}
+        p = subprocess.Popen(in_slice(spawn_argv(FAULTS, unit_name), slice_),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env)
+        p.stdin.write(env_records())
+        p.stdin.close()
+        wait_for(lambda: stopped(p.pid), 120, "cgspawn-faults to pause after creating the unit")
+        assert os.path.isdir(unit), "paused before the unit existed"
+        with open(control, "w") as f:
+            f.write("-memory")
+        os.kill(p.pid, signal.SIGCONT)
+        out, err = p.communicate(timeout=120)
+        err = err.decode()
+        print(f"exit {p.returncode}: {err}")
+        assert p.returncode == 1, f"exit {p.returncode}: {err}"
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("cgspawn: error: ") and "memory.max" in last, err
+        assert out == b"", "a pid was printed"
+        assert not os.path.exists(unit), "the failed spawn left its cgroup"
+
+        r = run(in_slice(spawn_argv(CGSPAWN, unit_name), slice_), input=env_records().decode())
+        assert r.returncode == 1 and "memory controller is not enabled" in r.stderr, r.stderr
+        assert not os.path.exists(unit)
+    finally:
+        if os.path.exists(control):
+            with open(control, "w") as f:
+                f.write("+memory")
+        run([CGSPAWN, "slice", "remove", slice_])
