@@ -1,19 +1,17 @@
 #include "launcher/dynamic_users.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
-#include <vector>
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "common/files.hpp"
+#include "common/nss.hpp"
 
 namespace cgspawn {
 namespace {
@@ -131,18 +129,8 @@ void validate_dynamic_user_name(std::string_view name) {
 }
 
 std::optional<std::string> nss_id_holder(uid_t id) {
-  std::vector<char> buf(4096);
-  struct passwd pw {};
-  struct passwd* pfound = nullptr;
-  int rc;
-  while ((rc = ::getpwuid_r(id, &pw, buf.data(), buf.size(), &pfound)) == ERANGE)
-    buf.resize(buf.size() * 2);
-  if (pfound) return "passwd entry '" + std::string(pw.pw_name) + "'";
-  struct group gr {};
-  struct group* gfound = nullptr;
-  while ((rc = ::getgrgid_r(id, &gr, buf.data(), buf.size(), &gfound)) == ERANGE)
-    buf.resize(buf.size() * 2);
-  if (gfound) return "group entry '" + std::string(gr.gr_name) + "'";
+  if (auto pw = passwd_by_uid(id)) return "passwd entry '" + pw->name + "'";
+  if (auto gr = group_by_gid(static_cast<gid_t>(id))) return "group entry '" + gr->name + "'";
   return std::nullopt;
 }
 

@@ -21,6 +21,7 @@
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "common/files.hpp"
+#include "common/nss.hpp"
 
 namespace cgspawn {
 namespace {
@@ -58,12 +59,10 @@ std::string canonical(const std::string& path, const std::string& what) {
 }
 
 bool in_group(const ns::Identity& who, const std::string& group) {
-  struct group* g = ::getgrnam(group.c_str());
-  if (g == nullptr) return false;
-  if (who.gid == g->gr_gid) return true;
-  for (char** m = g->gr_mem; *m != nullptr; ++m)
-    if (who.name == *m) return true;
-  return false;
+  auto g = group_by_name(group);  // throws when a source cannot answer
+  if (!g) return false;
+  return who.gid == g->gid ||
+         std::find(g->members.begin(), g->members.end(), who.name) != g->members.end();
 }
 
 void check_user(const Policy& p, const Caller& caller, const ns::Identity& who) {
