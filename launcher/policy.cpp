@@ -78,23 +78,6 @@ void check_user(const Policy& p, const Caller& caller, const ns::Identity& who) 
     refuse("users", "user '" + who.name + "' is not in the group '" + p.user_group + "'");
 }
 
-// A dynamic user has no account to look up: its range must lie within the
-// allowed uids, and its state is the default directory (a caller's directory
-// would let it choose the mapping, and so the uid).
-void check_dynamic_user(const Policy& p, const SpawnRequest& req) {
-  if (!p.allow_dynamic_users) refuse("allow_dynamic_users", "--dynamic-user is not allowed");
-  std::string state = req.dynamic_user_state;
-  while (state.size() > 1 && state.back() == '/') state.pop_back();
-  if (state != kDynamicUserState)
-    refuse("dynamic_user_state", "--dynamic-user-state " + req.dynamic_user_state.substr(0, 200) +
-                                     " is not allowed: dynamic users live in " + kDynamicUserState);
-  const UidRange r =
-      req.dynamic_user_range.empty() ? UidRange{} : parse_uid_range(req.dynamic_user_range);
-  if (r.first < p.uid_min || r.last > p.uid_max)
-    refuse("users", "--dynamic-user-range " + r.str() + " is outside the allowed uid range " +
-                        std::to_string(p.uid_min) + "-" + std::to_string(p.uid_max));
-}
-
 void check_properties(const Policy& p, const std::vector<cg::LimitWrite>& writes) {
   for (const auto& w : writes)
     if (!cg::is_typed_limit_file(w.file) &&
@@ -234,11 +217,21 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
     refuse("policy file", origin + " is not valid JSON: " + e.what());
   }
   if (!j.is_object()) refuse("policy file", origin + " must hold a JSON object");
-  static const std::set<std::string> known = {
-      "cgroup_root", "commands",           "users",   "allow_new_privileges",
-      "allow_root",  "allow_seccomp_none", "devices", "read_write_prefixes",
-      "properties",  "max_memory",         "max_cpu", "max_tasks",
-      "drop_env",    "allow_dynamic_users"};
+  static const std::set<std::string> known = {"cgroup_root",
+                                              "commands",
+                                              "users",
+                                              "allow_new_privileges",
+                                              "allow_root",
+                                              "allow_seccomp_none",
+                                              "devices",
+                                              "read_write_prefixes",
+                                              "properties",
+                                              "max_memory",
+                                              "max_cpu",
+                                              "max_tasks",
+                                              "drop_env",
+                                              "allow_dynamic_users",
+                                              "dynamic_user_range"};
   for (const auto& [key, _] : j.items())
     if (!known.contains(key)) refuse("policy file", origin + ": unknown key '" + key + "'");
   Policy p;
@@ -282,6 +275,9 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
     refuse("policy file", origin + ": " + e.what());
   }
   if (j.contains("drop_env")) p.drop_env = get<std::vector<std::string>>(j, "drop_env", origin);
+  if (j.contains("dynamic_user_range"))
+    p.dynamic_user_range =
+        policy_uid_range(p, get<std::string>(j, "dynamic_user_range", origin), origin);
   return p;
 }
 
@@ -324,7 +320,7 @@ bool env_always_dropped(const Policy& policy, std::string_view name) {
 void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req) {
   if (!req.command.empty()) check_command(policy, req.command);
   if (req.dynamic_user)
-    check_dynamic_user(policy, req);
+    check_dynamic_user_request(policy, req);
   else
     check_user(policy, caller, ns::lookup_user(req.user));
   check_flags(policy, req);
@@ -333,12 +329,6 @@ void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequ
 
 void drop_env(const Policy& policy, EnvList& env) {
   std::erase_if(env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
-}
-
-void bound_dynamic_user(const Policy& policy, SpawnPlan& plan) {
-  // A name mapped earlier keeps its uid whatever the range: spawn() checks
-  // that uid against these bounds once it is known.
-  if (plan.dynamic_user) plan.dynamic_user->allowed = UidRange{policy.uid_min, policy.uid_max};
 }
 
 void enforce_slice_set(const Policy& policy, const std::vector<cg::LimitWrite>& writes) {
