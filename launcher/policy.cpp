@@ -22,6 +22,7 @@
 #include "common/fd.hpp"
 #include "common/files.hpp"
 #include "common/nss.hpp"
+#include "launcher/caller_paths.hpp"
 
 namespace cgspawn {
 namespace {
@@ -323,6 +324,7 @@ void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequ
     check_dynamic_user_request(policy, req);
   else
     check_user(policy, caller, ns::lookup_user(req.user));
+  check_paths_as_caller(caller, req);  // before check_flags resolves paths as root
   check_flags(policy, req);
   check_limits(policy, req);
 }

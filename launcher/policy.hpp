@@ -63,7 +63,8 @@ std::string policy_root(const Policy& policy, const std::string& explicit_root);
 
 // Refuse what the policy forbids (Error(Refused), naming the rule), judging
 // the request alone: it runs before any planning, so a refused request
-// neither touches nor probes anything (not even whether a path exists).
+// touches nothing. The one probe is check_paths_as_caller (caller_paths.hpp):
+// whether the caller itself can reach the paths it names.
 void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req);
 
 // The dynamic-user rules (policy_dynamic.cpp): enforce_request's check of a

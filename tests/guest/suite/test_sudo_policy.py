@@ -527,3 +527,65 @@ def test_bad_dynamic_user_range_in_the_policy_refuses_everything(cg, delegated, 
     r = hub_cgspawn("list")
     assert_refused(r, "policy file")
     assert "dynamic_user_range" in r.stderr, r.stderr
+
+
+# Finding 11: paths are judged with the hub user's rights, so the answers say
+# nothing of what it cannot see (/root is 0700).
+@pytest.fixture
+def hidden():
+    tag = secrets.token_hex(3)
+    d = f"/root/cgspawn-hidden-{tag}"
+    secret = f"/tmp/cgspawn-secret-{tag}"
+    os.makedirs(f"{d}/dir")
+    os.makedirs(secret)
+    os.symlink(secret, f"{d}/link")
+    shutil.copy("/bin/true", f"{d}/shell")
+    os.chmod(f"{d}/shell", 0o755)
+    try:
+        yield SimpleNamespace(dir=d, tag=tag)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(secret, ignore_errors=True)
+
+
+def pol_spawn(cg, *opts, user="alice"):
+    name = f"pol-path-{secrets.token_hex(3)}"
+    cg.units[name] = Unit(cg, name)
+    return hub_cgspawn(*spawn_args(name, user, [*LIMITS, *opts], ["/usr/bin/sleep", "600"]),
+                       env={"PATH": SERVER_PATH})
+
+
+@pytest.mark.parametrize("flag", ["--read-only", "--read-write"])
+def test_hidden_and_missing_paths_look_the_same(cg, delegated, policy, hidden, flag):
+    before = unit_dirs(delegated)
+    answers = {}
+    for what in ("dir", "nothing"):
+        path = f"{hidden.dir}/{what}"
+        r = pol_spawn(cg, flag, path)
+        assert_refused(r, "paths")
+        answers[what] = r.stderr.replace(path, "PATH")
+    assert answers["dir"] == answers["nothing"], f"the answers tell existence apart: {answers}"
+    assert unit_dirs(delegated) == before
+
+
+def test_a_hidden_symlink_target_is_not_shown(cg, policy, hidden):
+    r = pol_spawn(cg, "--private-tmp", "--read-only", f"{hidden.dir}/link")
+    assert_refused(r, "paths")
+    assert f"cgspawn-secret-{hidden.tag}" not in r.stderr, f"the target shows: {r.stderr}"
+
+
+def test_dynamic_user_shell_is_judged_as_the_hub(cg, policy, hidden, dyn_state):
+    policy.write(**DYN_POLICY)
+    answers = {}
+    for what in ("shell", "noshell"):
+        shell = f"{hidden.dir}/{what}"
+        r = pol_spawn(cg, "--dynamic-user", "--dynamic-user-shell", shell,
+                      user=f"dynsh{secrets.token_hex(3)}")
+        assert_refused(r, "paths")
+        answers[what] = r.stderr.replace(shell, "PATH")
+    assert answers["shell"] == answers["noshell"], answers
+
+
+def test_paths_the_hub_can_see_still_work(cg, policy):
+    r = pol_spawn(cg, "--private-tmp", "--read-only", "/usr", "--read-write", "/home")
+    assert r.returncode == 0, r.stderr
