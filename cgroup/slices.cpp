@@ -1,6 +1,5 @@
 #include "cgroup/slices.hpp"
 
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -41,11 +40,6 @@ SliceInfo info(const Layout& layout, const std::string& name) {
 }
 
 }  // namespace
-
-UsersLock::UsersLock(const Layout& layout) : users_(layout.open_users()) {
-  while (::flock(users_.fd(), LOCK_EX) != 0)
-    if (errno != EINTR) throw_system("lock users cgroup", users_.path(), errno, "flock");
-}
 
 std::map<std::string, std::string> configured_limits(const CgroupDir& slice) {
   std::map<std::string, std::string> limits;

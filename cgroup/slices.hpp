@@ -14,19 +14,9 @@
 #include "cgroup/cgroup_dir.hpp"
 #include "cgroup/layout.hpp"
 #include "cgroup/limits.hpp"
+#include "cgroup/users_lock.hpp"
 
 namespace cgspawn::cg {
-
-// flock() on D/users for as long as it lives. Slices are created together
-// with their first unit, configured and removed under it, so an idle slice is
-// never removed while a spawn puts a unit into it.
-class UsersLock {
- public:
-  explicit UsersLock(const Layout& layout);
-
- private:
-  CgroupDir users_;  // the lock goes with its descriptor
-};
 
 struct SliceInfo {
   std::string name, path;

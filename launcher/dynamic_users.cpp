@@ -1,19 +1,17 @@
 #include "launcher/dynamic_users.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
-#include <vector>
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "common/files.hpp"
+#include "common/nss.hpp"
 
 namespace cgspawn {
 namespace {
@@ -91,6 +89,14 @@ UniqueFd lock_mapping(const std::string& state_dir) {
   return lock;
 }
 
+// Before any record or home is written: a refused spawn leaves nothing.
+void check_allowed(const std::string& name, uid_t id, const std::optional<UidRange>& allowed) {
+  if (allowed && !allowed->contains(id))
+    throw Error(ErrorKind::Refused, "refused by policy (users)", {}, 0,
+                "dynamic user '" + name + "' has uid " + std::to_string(id) +
+                    ", outside the allowed uid range " + allowed->str());
+}
+
 }  // namespace
 
 std::string UidRange::str() const {
@@ -131,18 +137,8 @@ void validate_dynamic_user_name(std::string_view name) {
 }
 
 std::optional<std::string> nss_id_holder(uid_t id) {
-  std::vector<char> buf(4096);
-  struct passwd pw {};
-  struct passwd* pfound = nullptr;
-  int rc;
-  while ((rc = ::getpwuid_r(id, &pw, buf.data(), buf.size(), &pfound)) == ERANGE)
-    buf.resize(buf.size() * 2);
-  if (pfound) return "passwd entry '" + std::string(pw.pw_name) + "'";
-  struct group gr {};
-  struct group* gfound = nullptr;
-  while ((rc = ::getgrgid_r(id, &gr, buf.data(), buf.size(), &gfound)) == ERANGE)
-    buf.resize(buf.size() * 2);
-  if (gfound) return "group entry '" + std::string(gr.gr_name) + "'";
+  if (auto pw = passwd_by_uid(id)) return "passwd entry '" + pw->name + "'";
+  if (auto gr = group_by_gid(static_cast<gid_t>(id))) return "group entry '" + gr->name + "'";
   return std::nullopt;
 }
 
@@ -155,13 +151,15 @@ std::string DynamicUsers::home_of(const std::string& name) const {
   return state_ + "/home/" + name;
 }
 
-uid_t DynamicUsers::allocate(const std::string& name, UidRange range) const {
+uid_t DynamicUsers::allocate(const std::string& name, UidRange range,
+                             std::optional<UidRange> allowed) const {
   validate_dynamic_user_name(name);
   UniqueFd held = lock_mapping(state_);
-  return allocate_locked(name, range);
+  return allocate_locked(name, range, allowed);
 }
 
-uid_t DynamicUsers::allocate_locked(const std::string& name, UidRange range) const {
+uid_t DynamicUsers::allocate_locked(const std::string& name, UidRange range,
+                                    std::optional<UidRange> allowed) const {
   const std::string map_path = state_ + "/dynamic-users";
   UniqueFd map = open_dir(map_path);
   UniqueFd by_name = open_own_dir(map.get(), "name", 0700, map_path + "/name");
@@ -175,6 +173,7 @@ uid_t DynamicUsers::allocate_locked(const std::string& name, UidRange range) con
                    "the mapping is damaged (its uid record does not name it back): repair it "
                    "by hand; never give its uid to another name");
     const auto id = static_cast<uid_t>(*uid);
+    check_allowed(name, id, allowed);
     if (auto holder = holder_(id))
       throw_system(kStep, name, EEXIST,
                    "its uid " + *recorded + " is now also held by the " + *holder +
@@ -185,6 +184,7 @@ uid_t DynamicUsers::allocate_locked(const std::string& name, UidRange range) con
   for (uint64_t id = range.first; id <= range.last; ++id) {
     const std::string key = std::to_string(id);
     if (exists_at(by_uid.get(), key) || holder_(static_cast<uid_t>(id))) continue;
+    check_allowed(name, static_cast<uid_t>(id), allowed);
     // The uid record first: a crash before the name record only strands a
     // uid (never reused), it can never let two names share one.
     create_file_at(by_uid.get(), key, name + "\n", 0644, map_path + "/uid");
@@ -199,10 +199,11 @@ uid_t DynamicUsers::allocate_locked(const std::string& name, UidRange range) con
                   "entry; widen it with --dynamic-user-range (names keep their uids)");
 }
 
-uid_t DynamicUsers::provision(const std::string& name, UidRange range) const {
+uid_t DynamicUsers::provision(const std::string& name, UidRange range,
+                              std::optional<UidRange> allowed) const {
   validate_dynamic_user_name(name);
   UniqueFd held = lock_mapping(state_);
-  uid_t uid = allocate_locked(name, range);
+  uid_t uid = allocate_locked(name, range, allowed);
   ensure_home(name, uid);  // under the lock: a concurrent spawn sees it whole
   return uid;
 }

@@ -57,14 +57,20 @@ class DynamicUsers {
   // group entry holds. Under the lock, so concurrent calls never hand out one
   // uid twice nor give one name two uids. Throws Error(System) when RANGE is
   // exhausted, or when NAME's uid has since been taken by a passwd/group entry.
-  uid_t allocate(const std::string& name, UidRange range) const;
+  // ALLOWED (the sudo policy's uid bounds): a uid outside it, the one NAME
+  // already has or the one it would get, is Error(Refused) before anything
+  // is written, so a refused spawn records and creates nothing.
+  uid_t allocate(const std::string& name, UidRange range,
+                 std::optional<UidRange> allowed = std::nullopt) const;
 
   // allocate(), then STATE/home/NAME: created (0700, owned by the uid) if
   // absent, refused if it belongs to anyone else. Needs root.
-  uid_t provision(const std::string& name, UidRange range) const;
+  uid_t provision(const std::string& name, UidRange range,
+                  std::optional<UidRange> allowed = std::nullopt) const;
 
  private:
-  uid_t allocate_locked(const std::string& name, UidRange range) const;
+  uid_t allocate_locked(const std::string& name, UidRange range,
+                        std::optional<UidRange> allowed) const;
   void ensure_home(const std::string& name, uid_t uid) const;
 
   std::string state_;

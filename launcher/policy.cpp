@@ -21,6 +21,8 @@
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "common/files.hpp"
+#include "common/nss.hpp"
+#include "launcher/caller_paths.hpp"
 
 namespace cgspawn {
 namespace {
@@ -97,12 +99,10 @@ void check_read_write(const Policy& p, const std::string& path, const std::strin
 }
 
 bool in_group(const ns::Identity& who, const std::string& group) {
-  struct group* g = ::getgrnam(group.c_str());
-  if (g == nullptr) return false;
-  if (who.gid == g->gr_gid) return true;
-  for (char** m = g->gr_mem; *m != nullptr; ++m)
-    if (who.name == *m) return true;
-  return false;
+  auto g = group_by_name(group);  // throws when a source cannot answer
+  if (!g) return false;
+  return who.gid == g->gid ||
+         std::find(g->members.begin(), g->members.end(), who.name) != g->members.end();
 }
 
 void check_user(const Policy& p, const Caller& caller, const ns::Identity& who) {
@@ -116,23 +116,6 @@ void check_user(const Policy& p, const Caller& caller, const ns::Identity& who) 
                         std::to_string(p.uid_max));
   if (!p.user_group.empty() && !in_group(who, p.user_group))
     refuse("users", "user '" + who.name + "' is not in the group '" + p.user_group + "'");
-}
-
-// A dynamic user has no account to look up: its range must lie within the
-// allowed uids, and its state is the default directory (a caller's directory
-// would let it choose the mapping, and so the uid).
-void check_dynamic_user(const Policy& p, const SpawnRequest& req) {
-  if (!p.allow_dynamic_users) refuse("allow_dynamic_users", "--dynamic-user is not allowed");
-  std::string state = req.dynamic_user_state;
-  while (state.size() > 1 && state.back() == '/') state.pop_back();
-  if (state != kDynamicUserState)
-    refuse("dynamic_user_state", "--dynamic-user-state " + req.dynamic_user_state.substr(0, 200) +
-                                     " is not allowed: dynamic users live in " + kDynamicUserState);
-  const UidRange r =
-      req.dynamic_user_range.empty() ? UidRange{} : parse_uid_range(req.dynamic_user_range);
-  if (r.first < p.uid_min || r.last > p.uid_max)
-    refuse("users", "--dynamic-user-range " + r.str() + " is outside the allowed uid range " +
-                        std::to_string(p.uid_min) + "-" + std::to_string(p.uid_max));
 }
 
 void check_properties(const Policy& p, const std::vector<cg::LimitWrite>& writes) {
@@ -257,9 +240,10 @@ bool env_always_dropped(const Policy& policy, std::string_view name) {
 void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req) {
   if (!req.command.empty()) check_command(policy, req.command);
   if (req.dynamic_user)
-    check_dynamic_user(policy, req);
+    check_dynamic_user_request(policy, req);
   else
     check_user(policy, caller, ns::lookup_user(req.user));
+  check_paths_as_caller(caller, req);  // before check_flags resolves paths as root
   check_flags(policy, req);
   check_limits(policy, req);
 }
@@ -273,12 +257,6 @@ void enforce_plan(const Policy& policy, const SpawnPlan& plan) {
   // those very objects or nothing (namespaces/checked_path.hpp).
   for (const auto& [real, id] : plan.mounts.read_write_checked)
     check_read_write(policy, real, real + " (resolved)");
-}
-
-void bound_dynamic_user(const Policy& policy, SpawnPlan& plan) {
-  // A name mapped earlier keeps its uid whatever the range: spawn() checks
-  // that uid against these bounds once it is known.
-  if (plan.dynamic_user) plan.dynamic_user->allowed = UidRange{policy.uid_min, policy.uid_max};
 }
 
 void enforce_slice_set(const Policy& policy, const std::vector<cg::LimitWrite>& writes) {

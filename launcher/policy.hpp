@@ -27,6 +27,10 @@ struct Policy {
   // --dynamic-user: its range must lie within uid_min..uid_max, its state
   // directory is the default one; users.group does not apply (no account).
   bool allow_dynamic_users = false;
+  // The uids new dynamic users get (default 20000-29999), within the uid
+  // bounds: the caller's --dynamic-user-range is refused unless it is this
+  // very range, so a hub cannot pick one exact (perhaps orphaned) uid.
+  std::optional<UidRange> dynamic_user_range;
   std::vector<std::string> devices;              // exact device paths
   std::vector<std::string> read_write_prefixes;  // --read-write must lie below one
   std::vector<std::string> properties;           // --property files allowed
@@ -59,7 +63,8 @@ std::string policy_root(const Policy& policy, const std::string& explicit_root);
 
 // Refuse what the policy forbids (Error(Refused), naming the rule), judging
 // the request alone: it runs before any planning, so a refused request
-// neither touches nor probes anything (not even whether a path exists).
+// touches nothing. The one probe is check_paths_as_caller (caller_paths.hpp):
+// whether the caller itself can reach the paths it names.
 void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req);
 
 // Refuse what the plan would do beyond the policy: a --read-write path as
@@ -67,11 +72,18 @@ void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequ
 // it; enforce_request judged only the path as written). Error(Refused).
 void enforce_plan(const Policy& policy, const SpawnPlan& plan);
 
+// The dynamic-user rules (policy_dynamic.cpp): enforce_request's check of a
+// --dynamic-user request, and the policy's "dynamic_user_range" as parsed at
+// load (within the uid bounds; Error(Refused) "policy file" otherwise).
+void check_dynamic_user_request(const Policy& policy, const SpawnRequest& req);
+UidRange policy_uid_range(const Policy& policy, const std::string& text, const std::string& origin);
+
 // Drop the environment variables the policy always drops.
 void drop_env(const Policy& policy, EnvList& env);
 
-// A dynamic user's uid, once spawn() knows it, must lie within the policy's
-// uid bounds (a name allocated earlier keeps its uid whatever the range).
+// The dynamic user's range is the policy's, and its uid, once spawn()
+// allocates it, must lie within the policy's uid bounds (a name allocated
+// earlier keeps its uid whatever the range).
 void bound_dynamic_user(const Policy& policy, SpawnPlan& plan);
 
 // `slice set` through sudo: --property files must be allowed ones (typed

@@ -117,11 +117,21 @@ void check_policy_is_root_owned(const std::string& path) {
 Policy parse_policy(std::string_view text, const std::string& origin) {
   json j = parse_json(text, origin);
   if (!j.is_object()) refuse("policy file", origin + " must hold a JSON object");
-  static const std::set<std::string> known = {
-      "cgroup_root", "commands",           "users",   "allow_new_privileges",
-      "allow_root",  "allow_seccomp_none", "devices", "read_write_prefixes",
-      "properties",  "max_memory",         "max_cpu", "max_tasks",
-      "drop_env",    "allow_dynamic_users"};
+  static const std::set<std::string> known = {"cgroup_root",
+                                              "commands",
+                                              "users",
+                                              "allow_new_privileges",
+                                              "allow_root",
+                                              "allow_seccomp_none",
+                                              "devices",
+                                              "read_write_prefixes",
+                                              "properties",
+                                              "max_memory",
+                                              "max_cpu",
+                                              "max_tasks",
+                                              "drop_env",
+                                              "allow_dynamic_users",
+                                              "dynamic_user_range"};
   for (const auto& [key, _] : j.items())
     if (!known.contains(key)) refuse("policy file", origin + ": unknown key '" + key + "'");
   Policy p;
@@ -158,6 +168,10 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
   }
   if (j.contains("max_tasks")) p.max_tasks = get_uint(j, "max_tasks", origin, 1, kMaxTasks);
   if (j.contains("drop_env")) p.drop_env = get<std::vector<std::string>>(j, "drop_env", origin);
+  // After users.uid_min/uid_max: the range must lie within them.
+  if (j.contains("dynamic_user_range"))
+    p.dynamic_user_range =
+        policy_uid_range(p, get<std::string>(j, "dynamic_user_range", origin), origin);
   return p;
 }
 

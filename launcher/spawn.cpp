@@ -28,11 +28,9 @@ namespace {
 // lines its namespace's /etc/passwd and /etc/group gain.
 void provision_dynamic_user(SpawnPlan& plan) {
   const DynamicUserPlan& dyn = *plan.dynamic_user;
-  const uid_t uid = DynamicUsers(dyn.state_dir).provision(plan.identity.name, dyn.range);
-  if (dyn.allowed && !dyn.allowed->contains(uid))
-    throw Error(ErrorKind::Refused, "refused by policy (users)", {}, 0,
-                "dynamic user '" + plan.identity.name + "' has uid " + std::to_string(uid) +
-                    ", outside the allowed uid range " + dyn.allowed->str());
+  // The policy's uid bounds are checked inside, before anything is written.
+  const uid_t uid =
+      DynamicUsers(dyn.state_dir).provision(plan.identity.name, dyn.range, dyn.allowed);
   plan.identity.uid = uid;
   plan.identity.gid = static_cast<gid_t>(uid);
   plan.mounts.amendments["/etc/passwd"] = ns::passwd_line(plan.identity, kDynamicUserGecos);

@@ -1,15 +1,12 @@
 #include "launcher/spawn_plan.hpp"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <vector>
 
 #include "cgroup/names.hpp"
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
+#include "common/nss.hpp"
 #include "namespaces/nss_entries.hpp"
 
 namespace cgspawn {
@@ -26,19 +23,13 @@ void check_limits_enforceable(const SpawnPlan& plan) {
     cg::check_enforceable(plan.limits, users, users);
 }
 
-// What holds NAME in the user or group database, if anything.
+// What holds NAME in the user or group database, if anything. A source that
+// cannot answer throws: the name may be an account's (issue 13).
 std::optional<std::string> account_named(const std::string& name) {
-  std::vector<char> buf(4096);
-  struct passwd pw {};
-  struct passwd* pfound = nullptr;
-  while (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &pfound) == ERANGE)
-    buf.resize(buf.size() * 2);
-  if (pfound) return "an existing user (uid " + std::to_string(pw.pw_uid) + ")";
-  struct group gr {};
-  struct group* gfound = nullptr;
-  while (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &gfound) == ERANGE)
-    buf.resize(buf.size() * 2);
-  if (gfound) return "an existing group (gid " + std::to_string(gr.gr_gid) + ")";
+  if (auto pw = passwd_by_name(name))
+    return "an existing user (uid " + std::to_string(pw->uid) + ")";
+  if (auto gr = group_by_name(name))
+    return "an existing group (gid " + std::to_string(gr->gid) + ")";
   return std::nullopt;
 }
 

@@ -1,6 +1,5 @@
 #include "launcher/top_model.hpp"
 
-#include <pwd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 
 #include "cgroup/stats.hpp"
 #include "common/error.hpp"
+#include "common/nss.hpp"
 
 namespace cgspawn::top {
 namespace {
@@ -31,11 +31,10 @@ std::string owner_of(const std::vector<pid_t>& pids) {
   for (pid_t pid : pids) {
     struct stat st {};
     if (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) != 0) continue;
-    std::array<char, 4096> buf{};
-    passwd pw{};
-    passwd* found = nullptr;
-    if (::getpwuid_r(st.st_uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr)
-      return found->pw_name;
+    try {  // display only: a source that cannot answer shows the number
+      if (auto pw = passwd_by_uid(st.st_uid)) return pw->name;
+    } catch (const Error&) {
+    }
     return std::to_string(st.st_uid);
   }
   return "-";

@@ -1,7 +1,6 @@
 #include "namespaces/identity.hpp"
 
 #include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/nss.hpp"
 
 namespace cgspawn::ns {
 namespace {
@@ -46,19 +46,13 @@ std::vector<gid_t> current_groups(const std::string& name) {
 Identity lookup_user(std::string_view name) {
   const std::string user(name);
   if (user.empty()) throw_bad_request("user lookup", "empty user name: pass an existing account");
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  std::vector<char> buf(4096);
-  int rc;
-  while ((rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found)) == ERANGE)
-    buf.resize(buf.size() * 2);
-  // ENOENT/ESRCH/EBADF/EPERM are how some NSS modules say "no such user".
-  if (!found && (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM))
+  // Only a clear "no such user" is a bad request; a source that could not
+  // answer is a system error (passwd_by_name throws).
+  auto pw = passwd_by_name(user);
+  if (!pw)
     throw_bad_request("user lookup",
                       "unknown user '" + user + "': create it or pick an existing account");
-  if (!found) throw_system("user lookup", user, rc, "getpwnam_r");
-  return Identity{pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "",
-                  pw.pw_shell ? pw.pw_shell : ""};
+  return Identity{pw->name, pw->uid, pw->gid, pw->home, pw->shell};
 }
 
 void become(const Identity& who) {

@@ -1,7 +1,6 @@
 #include "namespaces/private_devices.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/fd.hpp"
+#include "common/nss.hpp"
 
 namespace cgspawn::ns {
 namespace {
@@ -70,13 +70,11 @@ void symlink_to(const char* target, const char* link) {
   if (::symlink(target, link) != 0) throw_system(kStep, link, errno, "symlink");
 }
 
+// No tty group: the pts keep the default gid. A source that cannot answer
+// throws rather than leave the ptys to the wrong group silently.
 std::string tty_gid_option() {
-  struct group gr {};
-  struct group* found = nullptr;
-  std::vector<char> buf(4096);
-  while (::getgrnam_r("tty", &gr, buf.data(), buf.size(), &found) == ERANGE)
-    buf.resize(buf.size() * 2);
-  return found ? ",gid=" + std::to_string(found->gr_gid) : "";
+  auto tty = group_by_name("tty");
+  return tty ? ",gid=" + std::to_string(tty->gid) : "";
 }
 
 }  // namespace

@@ -149,7 +149,8 @@ class CgroupSpawnerOptions(HasTraits):
         allow_none=True,
         help="""
         uids for new dynamic users, "MIN-MAX" (`cgspawn --dynamic-user-range`).
-        Default: cgspawn's, 20000-29999.
+        Default: cgspawn's, 20000-29999. Through sudo the policy's "dynamic_user_range"
+        applies and this must be unset or equal to it.
         """,
     ).tag(config=True)
 

@@ -72,8 +72,6 @@ TEST(DynamicUserPolicy, AllowedWithinTheUidBoundsWithoutGroupMembership) {
 
 TEST(DynamicUserPolicy, RangeMustLieWithinTheUidBounds) {
   DynamicRequest r;
-  r.req.dynamic_user_range = "65536-70000";
-  EXPECT_NE(refusal(allowing(), r).find("(users)"), std::string::npos);
   r.req.dynamic_user_range = "";  // the default, 20000-29999
   EXPECT_NE(refusal(allowing(R"(, "users": {"uid_min": 25000, "uid_max": 59999})"), r)
                 .find("outside the allowed uid range 25000-59999"),
@@ -99,4 +97,43 @@ TEST(SliceSetPolicy, PropertiesMustBeAllowedTypedLimitsAreFree) {
     EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused);
     EXPECT_NE(std::string(e.what()).find("(properties)"), std::string::npos) << e.what();
   }
+}
+
+// Issue 13, finding 10: the policy owns the range. The hub cannot narrow it
+// to one exact (perhaps orphaned) uid; the range used is the policy's.
+TEST(DynamicUserPolicy, ThePolicyOwnsTheRange) {
+  DynamicRequest r;
+  for (const char* asked : {"20000-20000", "29999-29999", "20000-29998", "65536-70000"}) {
+    r.req.dynamic_user_range = asked;
+    EXPECT_NE(refusal(allowing(), r).find("(dynamic_user_range)"), std::string::npos) << asked;
+  }
+  r.req.dynamic_user_range = "20000-29999";  // the policy's own (the default): harmless
+  EXPECT_EQ(refusal(allowing(), r), "");
+  const Policy p = allowing(R"(, "dynamic_user_range": "25000-25009")");
+  r.req.dynamic_user_range = "25003-25003";
+  EXPECT_NE(refusal(p, r).find("the policy sets the range (25000-25009)"), std::string::npos);
+  r.req.dynamic_user_range = "";
+  EXPECT_EQ(refusal(p, r), "");
+  cgspawn::bound_dynamic_user(p, r.plan);
+  EXPECT_EQ(r.plan.dynamic_user->range.str(), "25000-25009") << "the range used is the policy's";
+  EXPECT_EQ(r.plan.dynamic_user->allowed->str(), "1000-59999");
+}
+
+TEST(DynamicUserPolicy, TheRangeIsValidatedAtLoad) {
+  for (const char* bad : {R"("dynamic_user_range": "50000-70000")",  // beyond uid_max 59999
+                          R"("dynamic_user_range": "61184-61200")",  // systemd's, nobody
+                          R"("dynamic_user_range": "20000")", R"("dynamic_user_range": 20000)",
+                          R"("dynamic_user_range": "500-2000")",
+                          R"("users": {"uid_min": 30000}, "dynamic_user_range": "20000-29999")"}) {
+    try {
+      cgspawn::parse_policy(std::string("{") + bad + "}", "test");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const cgspawn::Error& e) {
+      EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << e.what();
+      EXPECT_NE(std::string(e.what()).find("dynamic_user_range"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(cgspawn::parse_policy(R"({"dynamic_user_range": "30000-30999"})", "t")
+                .dynamic_user_range->str(),
+            "30000-30999");
 }

@@ -309,3 +309,30 @@ TEST(DynamicUsers, ProvisionRefusesAHomeThatIsNotTheUsers) {
   ASSERT_EQ(::stat("/etc", &st), 0);
   EXPECT_EQ(st.st_uid, 0u);
 }
+
+// Issue 13, finding 8: the policy's uid bounds are checked before anything
+// lasting, so a refused spawn leaves no home and no record.
+TEST(DynamicUsers, AUidOutsideTheAllowedBoundsIsRefusedBeforeAnythingIsWritten) {
+  Store s;
+  const uid_t alice = s.users().allocate("alice", kRange);  // mapped earlier, no home yet
+  const UidRange allowed{25000, 29999};
+  for (const char* name : {"alice", "bob"}) {
+    try {
+      s.users().provision(name, kRange, allowed);
+      ADD_FAILURE() << name << " was provisioned outside " << allowed.str();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Refused) << e.what();
+      EXPECT_NE(std::string(e.what()).find("outside the allowed uid range 25000-29999"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_FALSE(fs::exists(s.state + "/home/" + name)) << "a refused spawn created the home";
+  }
+  EXPECT_FALSE(fs::exists(s.state + "/dynamic-users/name/bob")) << "the refusal recorded bob";
+  std::set<std::string> uids;
+  for (const auto& e : fs::directory_iterator(s.state + "/dynamic-users/uid"))
+    uids.insert(e.path().filename());
+  EXPECT_EQ(uids, std::set<std::string>{std::to_string(alice)});
+  EXPECT_EQ(s.users().allocate("bob", kRange, UidRange{20000, 29999}), alice + 1)
+      << "within the bounds it is allocated as ever";
+}

@@ -428,3 +428,166 @@ def test_typed_limit_through_property_is_rejected(cg, delegated, policy, tricks,
     assert not procs_with(token), f"it runs: {procs_with(token)}"
     assert r.returncode == 2, f"expected a bad request (2), got {r.returncode}: {r.stderr}"
     assert "use that flag" in r.stderr, r.stderr
+
+
+# Dynamic users through sudo (issue 13, findings 8 and 10). They live in the
+# default state directory, the only one a policy allows.
+DYN_STATE = "/var/lib/cgspawn"
+
+
+@pytest.fixture
+def dyn_state():
+    """The default dynamic-user state; what a test adds to it (names, uids,
+    homes) is removed afterwards, and the directory too if it was new."""
+    existed = os.path.isdir(DYN_STATE)
+
+    def entries():
+        return {d: set(os.listdir(f"{DYN_STATE}/{d}")) if os.path.isdir(f"{DYN_STATE}/{d}")
+                else set() for d in ("dynamic-users/name", "dynamic-users/uid", "home")}
+
+    before = entries()
+    state = SimpleNamespace(entries=entries, path=DYN_STATE)
+    try:
+        yield state
+    finally:
+        if not existed:
+            shutil.rmtree(DYN_STATE, ignore_errors=True)
+        else:
+            for d, names in entries().items():
+                for n in names - before[d]:
+                    p = f"{DYN_STATE}/{d}/{n}"
+                    shutil.rmtree(p) if os.path.isdir(p) else os.unlink(p)
+
+
+def map_by_hand(name, uid):
+    """What an earlier spawn (say under a wider policy) recorded: NAME -> UID."""
+    for d, mode in ((DYN_STATE, 0o755), (f"{DYN_STATE}/dynamic-users", 0o700),
+                    (f"{DYN_STATE}/dynamic-users/name", 0o700),
+                    (f"{DYN_STATE}/dynamic-users/uid", 0o700)):
+        os.makedirs(d, mode=mode, exist_ok=True)
+    with open(f"{DYN_STATE}/dynamic-users/uid/{uid}", "x") as f:
+        f.write(f"{name}\n")
+    with open(f"{DYN_STATE}/dynamic-users/name/{name}", "x") as f:
+        f.write(f"{uid}\n")
+
+
+DYN_POLICY = {"allow_dynamic_users": True, "users": {"uid_min": 1000, "uid_max": 29999}}
+
+
+def dyn_spawn(name, user, *opts):
+    return hub_cgspawn(*spawn_args(name, user, [*LIMITS, "--dynamic-user", *opts],
+                                   ["/usr/bin/sleep", "600"]), env={"PATH": SERVER_PATH})
+
+
+def test_refused_dynamic_user_creates_nothing(cg, delegated, policy, dyn_state):
+    """Finding 8: a name mapped earlier to a uid outside the policy's bounds is
+    refused without its home being created (and no record changes)."""
+    policy.write(**DYN_POLICY)
+    user = f"dynref{secrets.token_hex(3)}"
+    map_by_hand(user, 30000 + secrets.randbelow(9000))
+    before, dirs = dyn_state.entries(), unit_dirs(delegated)
+    name = f"pol-dyn-{secrets.token_hex(3)}"
+    r = dyn_spawn(name, user)
+    cg.units[name] = Unit(cg, name)
+    assert_refused(r, "users")
+    assert "outside the allowed uid range 1000-29999" in r.stderr, r.stderr
+    assert not os.path.lexists(f"{DYN_STATE}/home/{user}"), "the refused spawn created the home"
+    assert dyn_state.entries() == before, "the refused spawn changed the mapping"
+    assert unit_dirs(delegated) == dirs
+
+
+def test_the_policy_owns_the_dynamic_user_range(cg, delegated, policy, dyn_state):
+    """Finding 10: the hub cannot pick the exact uid with --dynamic-user-range
+    N-N; the range used is the policy's dynamic_user_range."""
+    policy.write(**DYN_POLICY, dynamic_user_range="29990-29999")
+    user = f"dynrng{secrets.token_hex(3)}"
+    before = dyn_state.entries()
+    for asked in ("29995-29995", "20000-29999"):
+        name = f"pol-dyn-{secrets.token_hex(3)}"
+        since = time.time()
+        r = dyn_spawn(name, user, "--dynamic-user-range", asked)
+        cg.units[name] = Unit(cg, name)
+        assert_refused(r, "dynamic_user_range")
+        assert "the policy sets the range (29990-29999)" in r.stderr, r.stderr
+        assert dyn_state.entries() == before, f"--dynamic-user-range {asked} recorded something"
+    assert_audited(since, name, "dynamic_user_range")
+    name = f"pol-dyn-{secrets.token_hex(3)}"
+    cg.units[name] = Unit(cg, name)
+    r = dyn_spawn(name, user)
+    assert r.returncode == 0, r.stderr
+    pid = int(r.stdout.strip())
+    uid = int(re.search(r"^Uid:\s+(\d+)", read(f"/proc/{pid}/status"), re.M).group(1))
+    assert 29990 <= uid <= 29999, f"the dynamic user got uid {uid}, outside the policy's range"
+    assert read(f"{DYN_STATE}/dynamic-users/name/{user}").strip() == str(uid)
+
+
+@pytest.mark.parametrize("bad", ["50000-70000", "20000", "20000-40000"])
+def test_bad_dynamic_user_range_in_the_policy_refuses_everything(cg, delegated, policy, bad):
+    """Validated at load: malformed, overlapping systemd's range, or beyond
+    the uid bounds (here 1000-29999), the policy file is refused."""
+    policy.write(**DYN_POLICY, dynamic_user_range=bad)
+    r = hub_cgspawn("list")
+    assert_refused(r, "policy file")
+    assert "dynamic_user_range" in r.stderr, r.stderr
+
+
+# Finding 11: paths are judged with the hub user's rights, so the answers say
+# nothing of what it cannot see (/root is 0700).
+@pytest.fixture
+def hidden():
+    tag = secrets.token_hex(3)
+    d = f"/root/cgspawn-hidden-{tag}"
+    secret = f"/tmp/cgspawn-secret-{tag}"
+    os.makedirs(f"{d}/dir")
+    os.makedirs(secret)
+    os.symlink(secret, f"{d}/link")
+    shutil.copy("/bin/true", f"{d}/shell")
+    os.chmod(f"{d}/shell", 0o755)
+    try:
+        yield SimpleNamespace(dir=d, tag=tag)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(secret, ignore_errors=True)
+
+
+def pol_spawn(cg, *opts, user="alice"):
+    name = f"pol-path-{secrets.token_hex(3)}"
+    cg.units[name] = Unit(cg, name)
+    return hub_cgspawn(*spawn_args(name, user, [*LIMITS, *opts], ["/usr/bin/sleep", "600"]),
+                       env={"PATH": SERVER_PATH})
+
+
+@pytest.mark.parametrize("flag", ["--read-only", "--read-write"])
+def test_hidden_and_missing_paths_look_the_same(cg, delegated, policy, hidden, flag):
+    before = unit_dirs(delegated)
+    answers = {}
+    for what in ("dir", "nothing"):
+        path = f"{hidden.dir}/{what}"
+        r = pol_spawn(cg, flag, path)
+        assert_refused(r, "paths")
+        answers[what] = r.stderr.replace(path, "PATH")
+    assert answers["dir"] == answers["nothing"], f"the answers tell existence apart: {answers}"
+    assert unit_dirs(delegated) == before
+
+
+def test_a_hidden_symlink_target_is_not_shown(cg, policy, hidden):
+    r = pol_spawn(cg, "--private-tmp", "--read-only", f"{hidden.dir}/link")
+    assert_refused(r, "paths")
+    assert f"cgspawn-secret-{hidden.tag}" not in r.stderr, f"the target shows: {r.stderr}"
+
+
+def test_dynamic_user_shell_is_judged_as_the_hub(cg, policy, hidden, dyn_state):
+    policy.write(**DYN_POLICY)
+    answers = {}
+    for what in ("shell", "noshell"):
+        shell = f"{hidden.dir}/{what}"
+        r = pol_spawn(cg, "--dynamic-user", "--dynamic-user-shell", shell,
+                      user=f"dynsh{secrets.token_hex(3)}")
+        assert_refused(r, "paths")
+        answers[what] = r.stderr.replace(shell, "PATH")
+    assert answers["shell"] == answers["noshell"], answers
+
+
+def test_paths_the_hub_can_see_still_work(cg, policy):
+    r = pol_spawn(cg, "--private-tmp", "--read-only", "/usr", "--read-write", "/home")
+    assert r.returncode == 0, r.stderr
