@@ -6,10 +6,11 @@
 #      namespaces as root),
 #   4. the same host tests built with AddressSanitizer + UndefinedBehavior-
 #      Sanitizer in build-asan (any finding fails),
-#   5. the .deb (cpack), then the behavioural suite in a systemd-booted
+#   5. a bounded libFuzzer run of every parser (tests/fuzz/, ~1 minute),
+#   6. the .deb (cpack), then the behavioural suite in a systemd-booted
 #      Debian guest under qemu, where memory/cpu/pids limits really exist;
 #      test_deb.py installs that .deb there and runs the hub against it.
-# --host-only stops after 4. Warnings are errors when CI=true (CI sets it).
+# --host-only stops after 5. Warnings are errors when CI=true (CI sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 host_only=0
@@ -36,6 +37,8 @@ cmake --build build-asan -j"$(nproc)"
 # at its first finding, as built), plus UBSan's stack trace.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure)
+echo "== fuzz (libFuzzer, clang, 8 s per parser)"
+tests/fuzz/run.sh 8
 if ((host_only)); then exit 0; fi
 echo "== .deb"
 rm -f build/cgspawn_*.deb
