@@ -4,6 +4,7 @@
 #   2. build cgspawn,
 #   3. host tests (ctest: parsers, fake cgroupfs, real cgroup2 sandbox,
 #      namespaces as root),
+#      then clang-tidy's bugprone-* checks over product code and tests,
 #   4. the same host tests built with AddressSanitizer + UndefinedBehavior-
 #      Sanitizer in build-asan (any finding fails),
 #   5. a bounded libFuzzer run of every parser (tests/fuzz/, ~1 minute),
@@ -29,6 +30,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/us
 cmake --build build -j"$(nproc)"
 echo "== host tests"
 (cd build && ctest --output-on-failure)
+echo "== clang-tidy (bugprone-*)"
+tests/clang-tidy.sh build
 echo "== host tests under ASan+UBSan (build-asan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCGSPAWN_SANITIZE=ON \
   -DCGSPAWN_WERROR=$werror >/dev/null
