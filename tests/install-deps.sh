@@ -6,6 +6,7 @@ packages=(
   cmake g++ make pkg-config dpkg-dev   # dpkg-dev: dpkg-shlibdeps for cpack -G DEB
   libseccomp-dev libmount-dev libspdlog-dev libcli11-dev libgtest-dev libsystemd-dev
   nlohmann-json3-dev
+  clang libclang-rt-14-dev clang-tidy   # tests/fuzz (libFuzzer), clang-tidy
   jupyterhub python3-pytest python3-pytest-asyncio python3-pip python3-setuptools python3-wheel
   qemu-system-x86 mmdebstrap e2fsprogs   # the systemd guest
 )

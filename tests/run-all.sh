@@ -4,10 +4,14 @@
 #   2. build cgspawn,
 #   3. host tests (ctest: parsers, fake cgroupfs, real cgroup2 sandbox,
 #      namespaces as root),
-#   4. the .deb (cpack), then the behavioural suite in a systemd-booted
+#      then clang-tidy's bugprone-* checks over product code and tests,
+#   4. the same host tests built with AddressSanitizer + UndefinedBehavior-
+#      Sanitizer in build-asan (any finding fails),
+#   5. a bounded libFuzzer run of every parser (tests/fuzz/, ~1 minute),
+#   6. the .deb (cpack), then the behavioural suite in a systemd-booted
 #      Debian guest under qemu, where memory/cpu/pids limits really exist;
 #      test_deb.py installs that .deb there and runs the hub against it.
-# --host-only stops after 3.
+# --host-only stops after 5. Warnings are errors when CI=true (CI sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 host_only=0
@@ -18,11 +22,26 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 2
 fi
 tests/install-deps.sh
+werror=OFF
+[[ "${CI:-}" == true ]] && werror=ON
 echo "== build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
+  -DCGSPAWN_WERROR=$werror >/dev/null
 cmake --build build -j"$(nproc)"
 echo "== host tests"
 (cd build && ctest --output-on-failure)
+echo "== clang-tidy (bugprone-*)"
+tests/clang-tidy.sh build
+echo "== host tests under ASan+UBSan (build-asan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCGSPAWN_SANITIZE=ON \
+  -DCGSPAWN_WERROR=$werror >/dev/null
+cmake --build build-asan -j"$(nproc)"
+# These are the defaults made explicit (leaks checked at exit; UBSan stops
+# at its first finding, as built), plus UBSan's stack trace.
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure)
+echo "== fuzz (libFuzzer, clang, 8 s per parser)"
+tests/fuzz/run.sh 8
 if ((host_only)); then exit 0; fi
 echo "== .deb"
 rm -f build/cgspawn_*.deb

@@ -189,6 +189,7 @@ TEST(PolicyEnforce, SymlinkIntoForbiddenPathIsResolved) {
 // made /etc writable. The policy now judges the plan's own resolution.
 TEST(PolicyEnforce, SwapBetweenRequestCheckAndPlanIsRefused) {
   cgspawn::testing::TempDir t;
+  ::chmod(t.path().c_str(), 0755);  // the caller's own rights must reach it (CallerPaths)
   const std::string work = t.path() + "/home/hub/work", decoy = t.path() + "/home/hub/decoy";
   const std::string etc = t.path() + "/etc";
   t.put("home/hub/work/.keep", "");

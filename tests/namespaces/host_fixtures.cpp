@@ -7,11 +7,12 @@
 #include <stdexcept>
 
 #include "namespaces/paths.hpp"
+#include "tests/support/owner.hpp"
 
 namespace cgspawn::ns::testing {
 
 TempDir::TempDir() {
-  std::string tmpl = "/tmp/cgspawn-ns-test-XXXXXX";
+  std::string tmpl = "/tmp/cgspawn-ns-test-" + cgspawn::testing::owner_tag() + "-XXXXXX";
   if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   path_ = tmpl;
 }

@@ -19,6 +19,7 @@
 
 #include "cgroup/root.hpp"
 #include "common/files.hpp"
+#include "tests/support/owner.hpp"
 
 namespace fs = std::filesystem;
 
@@ -28,7 +29,7 @@ TempDir::TempDir() : TempDir(fs::temp_directory_path().string()) {
 }
 
 TempDir::TempDir(const std::string& base) {
-  std::string tmpl = (fs::path(base) / "cgspawn-test-XXXXXX").string();
+  std::string tmpl = (fs::path(base) / ("cgspawn-test-" + owner_tag() + "-XXXXXX")).string();
   if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = tmpl;
 }
@@ -61,8 +62,7 @@ bool is_root() {
 
 CgroupSandbox::CgroupSandbox() {
   static std::atomic<int> counter{0};
-  path_ = cgroup2_mount() + "/cgspawn-test-" + std::to_string(::getpid()) + "-" +
-          std::to_string(counter++);
+  path_ = cgroup2_mount() + "/cgspawn-test-" + owner_tag() + "-" + std::to_string(counter++);
   if (::mkdir(path_.c_str(), 0755) != 0)
     throw std::runtime_error("mkdir " + path_ + ": " + std::strerror(errno));
 }
@@ -74,6 +74,12 @@ CgroupSandbox::~CgroupSandbox() {
 void remove_cgroup_tree(const std::string& path) {
   std::error_code ec;
   if (!fs::is_directory(path, ec)) return;
+  // cgroup.kill (Linux 5.14+) kills the whole subtree at once, even
+  // processes that fork while we look; the loop below is for older kernels.
+  if (int fd = ::open((path + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC); fd >= 0) {
+    [[maybe_unused]] ssize_t n = ::write(fd, "1", 1);
+    ::close(fd);
+  }
   for (const auto& e : fs::directory_iterator(path, ec))
     if (e.is_directory()) remove_cgroup_tree(e.path().string());
   // Kill what is left here, then wait for the cgroup to empty.

@@ -30,7 +30,7 @@ std::string cgroup2_mount();
 
 class CgroupSandbox {
  public:
-  CgroupSandbox();   // mkdir MOUNT/cgspawn-test-PID-N
+  CgroupSandbox();   // mkdir MOUNT/cgspawn-test-PID-START-N (see owner.hpp)
   ~CgroupSandbox();  // kill every process below, rmdir bottom-up
   CgroupSandbox(const CgroupSandbox&) = delete;
   CgroupSandbox& operator=(const CgroupSandbox&) = delete;
