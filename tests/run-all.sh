@@ -29,7 +29,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/us
   -DCGSPAWN_WERROR=$werror >/dev/null
 cmake --build build -j"$(nproc)"
 echo "== host tests"
-(cd build && ctest --output-on-failure)
+(cd build && ctest -j"$(nproc)" --output-on-failure)
 echo "== clang-tidy (bugprone-*)"
 tests/clang-tidy.sh build
 echo "== host tests under ASan+UBSan (build-asan)"
