@@ -19,7 +19,7 @@ using EnvList = std::vector<std::pair<std::string, std::string>>;
 // pointers leaves room for argv and the --setenv-defaults variables.
 inline constexpr size_t kMaxEnvBytes = 1 << 20;
 inline constexpr size_t kMaxEnvRecords = 4096;
-inline constexpr size_t kMaxEnvRecordBytes = 128 * 1024;  // with its NUL
+inline constexpr size_t kMaxEnvRecordBytes = size_t{128} * 1024;  // with its NUL
 
 // Throws Error(BadRequest) on an empty or malformed record, an invalid key
 // ([A-Za-z_][A-Za-z0-9_]*), a duplicate key, or more than the bounds above;

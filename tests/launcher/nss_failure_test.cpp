@@ -44,7 +44,7 @@ class NssFailure : public cgspawn::testing::CliSandbox {
                                   "sh",
                                   conf_.path() + "/nsswitch.conf",
                                   "/usr/bin/env",
-                                  "LD_LIBRARY_PATH=" CGSPAWN_NSS_TESTFAIL_DIR,
+                                  std::string("LD_LIBRARY_PATH=") + CGSPAWN_NSS_TESTFAIL_DIR,
                                   "CGSPAWN_NSS_TESTFAIL=" + only,
                                   CGSPAWN_BINARY,
                                   "spawn",
