@@ -18,6 +18,7 @@ import pwd
 import secrets
 import signal
 import subprocess
+import tempfile
 
 import pytest
 
@@ -169,11 +170,12 @@ def test_controller_removed_between_the_units_creation_and_its_limits(delegated,
     try:
         assert "memory" in read(control).split(), read(control)
         env = {**os.environ, "CGSPAWN_PAUSE_AT": "cgroup"}
-        p = subprocess.Popen(in_slice(spawn_argv(FAULTS, unit_name), slice_),
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=env)
-        p.stdin.write(env_records())
-        p.stdin.close()
+        with tempfile.TemporaryFile() as records:
+            records.write(env_records())
+            records.seek(0)
+            p = subprocess.Popen(in_slice(spawn_argv(FAULTS, unit_name), slice_),
+                                 stdin=records, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=env)
         wait_for(lambda: stopped(p.pid), 120, "cgspawn-faults to pause after creating the unit")
         assert os.path.isdir(unit), "paused before the unit existed"
         with open(control, "w") as f:

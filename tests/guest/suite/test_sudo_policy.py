@@ -276,7 +276,9 @@ def test_legitimate_spawn_drops_loader_variables(cg, delegated, policy):
     cg.units[name] = Unit(cg, name)  # stopped by the fixture if the test fails
     dropped = {"LD_PRELOAD": "/tmp/x.so", "LD_LIBRARY_PATH": "/tmp", "PYTHONPATH": "/tmp",
                "PYTHONUSERBASE": "/tmp", "PYTHONWARNINGS": "ignore::evil.W",
-               "BASH_FUNC_ls%%": "() { id; }", "PYTHONPYCACHEPREFIX": "/tmp", "PS4": "$(id)"}
+               "PYTHONPYCACHEPREFIX": "/tmp", "PS4": "$(id)", "SHELLOPTS": "xtrace"}
+    # (BASH_FUNC_ls%% is dropped too, but its key is not a valid record key:
+    # cgspawn refuses such a request outright, policy_test.cpp covers it.)
     env = {"PATH": SERVER_PATH, "MARKER": "1", **dropped}
     r = hub_cgspawn(*spawn_args(name, "alice", ["--memory-max", "256M", "--cpu-max", "1",
                                                 "--tasks-max", "100"],
