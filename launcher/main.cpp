@@ -12,11 +12,11 @@
 
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
-#include "launcher/check.hpp"
-#include "launcher/commands.hpp"
-#include "launcher/policy.hpp"
-#include "launcher/spawn.hpp"
-#include "launcher/timings.hpp"
+#include "launcher/diagnostics/check.hpp"
+#include "launcher/units/commands.hpp"
+#include "launcher/policy/policy.hpp"
+#include "launcher/spawn/spawn.hpp"
+#include "launcher/trace/timings.hpp"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // must survive a round trip through the execve strings unchanged.
 #include <string>
 
-#include "launcher/env_records.hpp"
+#include "launcher/spawn/env_records.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 
 CGSPAWN_FUZZ_TARGET(env_records) {

@@ -1,7 +1,7 @@
 // Unit and slice names (they become cgroup directories) and dynamic user
 // names: the validator and the predicate must agree on every input.
 #include "cgroup/names.hpp"
-#include "launcher/dynamic_users.hpp"
+#include "launcher/dynamic_users/dynamic_users.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 
 CGSPAWN_FUZZ_TARGET(names) {

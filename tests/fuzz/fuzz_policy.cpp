@@ -2,7 +2,7 @@
 // cgspawn::Error or parsed, never another exception.
 #include <string>
 
-#include "launcher/policy.hpp"
+#include "launcher/policy/policy.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 
 CGSPAWN_FUZZ_TARGET(policy) {

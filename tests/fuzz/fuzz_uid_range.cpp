@@ -1,5 +1,5 @@
 // --dynamic-user-range MIN-MAX: refused or within the documented bounds.
-#include "launcher/dynamic_users.hpp"
+#include "launcher/dynamic_users/dynamic_users.hpp"
 #include "tests/fuzz/fuzz_target.hpp"
 
 CGSPAWN_FUZZ_TARGET(uid_range) {

@@ -7,7 +7,7 @@
 # --deb puts the cgspawn .deb (cpack) on the payload as /payload/cgspawn.deb
 # for test_deb.py, which installs it and runs the hub against it; without it
 # the payload says so (/payload/no-deb) and that test skips.
-# --cgspawn-faults puts the test-only fault-injection build (launcher/fault_point.hpp)
+# --cgspawn-faults puts the test-only fault-injection build (launcher/trace/fault_point.hpp)
 # on the payload as bin/cgspawn-faults for test_faults.py; without it that test
 # skips (/payload/no-faults).
 # --keep leaves the boot's scratch directory (payload image, console log) and

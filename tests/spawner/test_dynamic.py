@@ -8,7 +8,7 @@ import pytest
 from cgroupspawner import CgroupSpawnerConfigError
 from cgroupspawner.dynamic import dynamic_user_name
 
-# cgspawn's rule for a dynamic user's name (launcher/dynamic_users.cpp)
+# cgspawn's rule for a dynamic user's name (launcher/dynamic_users/dynamic_users.cpp)
 CGSPAWN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
 
 # ---- the name mapping ----

@@ -1,6 +1,6 @@
 """cgspawn killed at every step of a spawn and of a stop (issue 19).
 
-cgspawn-faults is cgspawn with launcher/fault_inject.cpp: CGSPAWN_FAULT_AT=STEP
+cgspawn-faults is cgspawn with launcher/trace/fault_inject.cpp: CGSPAWN_FAULT_AT=STEP
 makes it SIGKILL itself at that step, as an OOM kill or `kill -9` would. The
 product binary has no such switch (test_product_ignores_the_fault_switch).
 

@@ -1,0 +1,266 @@
+#include "launcher/policy/policy.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "cgroup/limits.hpp"
+#include "cgroup/root.hpp"
+#include "cgroup/values.hpp"
+#include "common/error.hpp"
+#include "common/fd.hpp"
+#include "common/files.hpp"
+#include "common/nss.hpp"
+#include "launcher/policy/caller_paths.hpp"
+
+namespace cgspawn {
+namespace {
+
+[[noreturn]] void refuse(const std::string& rule, const std::string& detail) {
+  throw Error(ErrorKind::Refused, "refused by policy (" + rule + ")", {}, 0, detail);
+}
+
+// Variables that change what a program loads or runs before its own code:
+// a hub that could set them would run code of its choosing as the user.
+// Reviewed against the startup variables documented by ld.so(8) and glibc's
+// unsecvars (what it drops for setuid programs; TMPDIR excepted, a server's
+// ordinary setting), python3(1), bash(1) and perlrun/ruby/node:
+// - glibc: LD_*, GCONV_PATH, GETCONF_DIR, GLIBC_TUNABLES, HOSTALIASES,
+//   LOCALDOMAIN, LOCPATH, MALLOC_*, NIS_PATH, NLSPATH, RESOLV_HOST_CONF,
+//   RES_OPTIONS, TZDIR (files or modules it loads on the caller's word);
+// - Python: PYTHONPATH, PYTHONHOME, PYTHONUSERBASE (site-packages .pth files
+//   run code), PYTHONSTARTUP, PYTHONINSPECT, PYTHONPLATLIBDIR, PYTHONEXECUTABLE,
+//   PYTHONPYCACHEPREFIX (byte-code read from there), PYTHONBREAKPOINT and
+//   PYTHONWARNINGS (both import a module they name);
+// - bash: BASH_ENV, ENV, BASH_FUNC_* (exported functions replace commands),
+//   SHELLOPTS/BASHOPTS with PS4 (xtrace expands PS4), PROMPT_COMMAND,
+//   BASH_LOADABLES_PATH, BASH_XTRACEFD;
+// - PERL5LIB, PERL5OPT, PERLLIB, PERL5DB, RUBYLIB, RUBYOPT, NODE_OPTIONS,
+//   NODE_PATH, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS.
+// clang-format off
+constexpr auto kAlwaysDropped = std::to_array<std::string_view>({
+    "LD_*", "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN",
+    "LOCPATH", "MALLOC_*", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TZDIR",
+    "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONSTARTUP", "PYTHONINSPECT",
+    "PYTHONPLATLIBDIR", "PYTHONEXECUTABLE", "PYTHONPYCACHEPREFIX", "PYTHONBREAKPOINT",
+    "PYTHONWARNINGS",
+    "BASH_ENV", "ENV", "BASH_FUNC_*", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND",
+    "BASH_LOADABLES_PATH", "BASH_XTRACEFD",
+    "PERL5LIB", "PERL5OPT", "PERLLIB", "PERL5DB", "RUBYLIB", "RUBYOPT", "NODE_OPTIONS",
+    "NODE_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"});
+// clang-format on
+
+bool matches(std::string_view pattern, std::string_view name) {
+  if (pattern.ends_with('*')) return name.starts_with(pattern.substr(0, pattern.size() - 1));
+  return pattern == name;
+}
+
+bool is_at_or_below(std::string_view path, std::string_view prefix) {
+  while (prefix.size() > 1 && prefix.ends_with('/')) prefix.remove_suffix(1);
+  if (prefix == "/") return true;
+  return path == prefix ||
+         (path.starts_with(prefix) && path.size() > prefix.size() && path[prefix.size()] == '/');
+}
+
+// The path as written, "//" and "." collapsed, ".." refused: judged before
+// anything is probed. Only the plan resolves it (once), and enforce_plan()
+// judges that result, which is what gets mounted.
+std::string lexical(const std::string& path) {
+  if (path.empty() || path.front() != '/')
+    refuse("read_write_prefixes", "--read-write '" + path.substr(0, 200) + "' is not absolute");
+  std::string out;
+  for (size_t pos = 0; pos < path.size();) {
+    size_t end = std::min(path.find('/', pos), path.size());
+    std::string_view part(path.data() + pos, end - pos);
+    if (part == "..")
+      refuse("read_write_prefixes", "--read-write " + path.substr(0, 200) + " contains '..'");
+    if (!part.empty() && part != ".") out += "/" + std::string(part);
+    pos = end + 1;
+  }
+  return out.empty() ? "/" : out;
+}
+
+void check_read_write(const Policy& p, const std::string& path, const std::string& shown) {
+  bool ok = std::any_of(p.read_write_prefixes.begin(), p.read_write_prefixes.end(),
+                        [&](const std::string& prefix) { return is_at_or_below(path, prefix); });
+  if (!ok)
+    refuse("read_write_prefixes", "--read-write " + shown + " is outside the allowed prefixes");
+}
+
+bool in_group(const ns::Identity& who, const std::string& group) {
+  auto g = group_by_name(group);  // throws when a source cannot answer
+  if (!g) return false;
+  return who.gid == g->gid ||
+         std::find(g->members.begin(), g->members.end(), who.name) != g->members.end();
+}
+
+void check_user(const Policy& p, const Caller& caller, const ns::Identity& who) {
+  if (who.uid == 0) refuse("users", "the server may never run as root (uid 0)");
+  if (who.uid == caller.uid)
+    refuse("users", "the server may not run as the calling hub user '" + caller.name +
+                        "': that account holds the hub's secrets");
+  if (who.uid < p.uid_min || who.uid > p.uid_max)
+    refuse("users", "user '" + who.name + "' (uid " + std::to_string(who.uid) +
+                        ") is outside the allowed uid range " + std::to_string(p.uid_min) + "-" +
+                        std::to_string(p.uid_max));
+  if (!p.user_group.empty() && !in_group(who, p.user_group))
+    refuse("users", "user '" + who.name + "' is not in the group '" + p.user_group + "'");
+}
+
+void check_properties(const Policy& p, const std::vector<cg::LimitWrite>& writes) {
+  for (const auto& w : writes)
+    if (!cg::is_typed_limit_file(w.file) &&
+        std::find(p.properties.begin(), p.properties.end(), w.file) == p.properties.end())
+      refuse("properties", "--property " + w.file + " is not an allowed property");
+}
+
+void check_command(const Policy& p, const std::vector<std::string>& argv) {
+  // Exact string match: no PATH search, no "..", no symlink of the caller's
+  // making can stand in for an allowed path.
+  const std::string& cmd = argv.front();
+  if (std::find(p.commands.begin(), p.commands.end(), cmd) == p.commands.end())
+    refuse(
+        "commands", "'" + cmd.substr(0, 200) + "' is not an allowed command (allowed: " + [&] {
+          std::string all;
+          for (const auto& c : p.commands) all += (all.empty() ? "" : ", ") + c;
+          return all;
+        }() + ")");
+}
+
+// The typed limits' values as the planner wrote them ("max", a number, or
+// "QUOTA PERIOD" for cpu.max, normalised to the standard period).
+uint64_t limit_value(const std::vector<cg::LimitWrite>& writes, const std::string& file) {
+  for (const auto& w : writes) {
+    if (w.file != file) continue;
+    if (w.value.starts_with("max")) return UINT64_MAX;
+    std::string_view v = w.value;
+    uint64_t quota = 0, period = cg::kCpuPeriodUsec;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), quota);
+    if (ec != std::errc()) return UINT64_MAX;
+    if (file == "cpu.max" && p != v.data() + v.size())
+      std::from_chars(p + 1, v.data() + v.size(), period);
+    if (period == 0) return UINT64_MAX;
+    return file == "cpu.max" ? quota * cg::kCpuPeriodUsec / period : quota;
+  }
+  return UINT64_MAX;  // not given: unlimited
+}
+
+void check_ceiling(std::optional<uint64_t> ceiling, uint64_t asked, const char* rule,
+                   const char* flag, const std::string& shown_ceiling) {
+  if (ceiling && asked > *ceiling)
+    refuse(rule, std::string(flag) + (asked == UINT64_MAX ? " is missing or max" : " is too high") +
+                     ": the ceiling is " + shown_ceiling + "; pass " + flag + " at most that");
+}
+
+void check_flags(const Policy& p, const SpawnRequest& req) {
+  if (req.allow_new_privileges && !p.allow_new_privileges)
+    refuse("allow_new_privileges", "--allow-new-privileges is not allowed");
+  if (req.allow_root && !p.allow_root) refuse("allow_root", "--allow-root is not allowed");
+  if (req.seccomp == "none" && !p.allow_seccomp_none)
+    refuse("allow_seccomp_none", "--seccomp none is not allowed");
+  for (const auto& dev : req.mounts.devices)
+    if (std::find(p.devices.begin(), p.devices.end(), dev) == p.devices.end())
+      refuse("devices", "--device " + dev + " is not an allowed device");
+  for (const auto& rw : req.mounts.read_write) check_read_write(p, lexical(rw), rw);
+}
+
+void check_limits(const Policy& p, const SpawnRequest& req) {
+  auto writes = cg::plan_limits(req.limits);  // typed files can only come from typed flags
+  check_properties(p, writes);
+  auto show = [](std::optional<uint64_t> v) { return v ? std::to_string(*v) : std::string("-"); };
+  check_ceiling(p.max_memory, limit_value(writes, "memory.max"), "max_memory", "--memory-max",
+                show(p.max_memory) + " bytes");
+  check_ceiling(
+      p.max_cpu_quota, limit_value(writes, "cpu.max"), "max_cpu", "--cpu-max",
+      p.max_cpu_quota
+          ? std::to_string(static_cast<double>(*p.max_cpu_quota) / cg::kCpuPeriodUsec) + " CPUs"
+          : "-");
+  check_ceiling(p.max_tasks, limit_value(writes, "pids.max"), "max_tasks", "--tasks-max",
+                show(p.max_tasks));
+}
+
+}  // namespace
+
+std::optional<Caller> delegated_caller() {
+  // A setuid copy runs with the caller's real uid and environment: the
+  // caller is that uid, whatever SUDO_UID says (anyone can set it).
+  if (const uid_t real = ::getuid(); real != 0) {
+    struct passwd* pw = ::getpwuid(real);
+    return Caller{real, pw ? pw->pw_name : std::to_string(real)};
+  }
+  // Real uid 0: root itself, or sudo, which sets SUDO_UID from the invoking
+  // user's real uid and resets the rest of the environment.
+  if (const char* sudo_uid = std::getenv("SUDO_UID")) {
+    char* end = nullptr;
+    unsigned long uid = std::strtoul(sudo_uid, &end, 10);
+    const char* name = std::getenv("SUDO_USER");
+    if (end != sudo_uid && *end == '\0' && uid != 0)
+      return Caller{static_cast<uid_t>(uid), name ? name : sudo_uid};
+  }
+  return std::nullopt;
+}
+
+std::string policy_root(const Policy& policy, const std::string& explicit_root) {
+  if (policy.cgroup_root.empty()) {
+    if (!explicit_root.empty())
+      refuse("cgroup_root",
+             "--cgroup-root is not allowed: the policy sets no cgroup_root, so "
+             "only the caller's own delegated cgroup may be used");
+    return cg::resolve_root({});
+  }
+  std::string allowed = cg::resolve_root(policy.cgroup_root);
+  if (!explicit_root.empty()) {
+    // Compare resolved paths, and refuse (not "bad request") whatever does
+    // not resolve to the allowed root: the audit trail must see it.
+    char buf[PATH_MAX];
+    if (::realpath(explicit_root.c_str(), buf) == nullptr || allowed != buf)
+      refuse("cgroup_root",
+             "--cgroup-root " + explicit_root + " is not the allowed root " + allowed);
+  }
+  return allowed;
+}
+
+bool env_always_dropped(const Policy& policy, std::string_view name) {
+  auto hit = [&](std::string_view pat) { return matches(pat, name); };
+  return std::any_of(kAlwaysDropped.begin(), kAlwaysDropped.end(), hit) ||
+         std::any_of(policy.drop_env.begin(), policy.drop_env.end(), hit);
+}
+
+void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req) {
+  if (!req.command.empty()) check_command(policy, req.command);
+  if (req.dynamic_user)
+    check_dynamic_user_request(policy, req);
+  else
+    check_user(policy, caller, ns::lookup_user(req.user));
+  check_paths_as_caller(caller, req);  // before check_flags resolves paths as root
+  check_flags(policy, req);
+  check_limits(policy, req);
+}
+
+void drop_env(const Policy& policy, EnvList& env) {
+  std::erase_if(env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
+}
+
+void enforce_plan(const Policy& policy, const SpawnPlan& plan) {
+  // The names the plan resolved, once, by opening them; the child mounts
+  // those very objects or nothing (namespaces/checked_path.hpp).
+  for (const auto& [real, id] : plan.mounts.read_write_checked)
+    check_read_write(policy, real, real + " (resolved)");
+}
+
+void enforce_slice_set(const Policy& policy, const std::vector<cg::LimitWrite>& writes) {
+  check_properties(policy, writes);
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,44 @@
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+#include "cgroup/cgroup_dir.hpp"
+#include "cgroup/names.hpp"
+#include "cgroup/slices.hpp"
+#include "common/error.hpp"
+#include "launcher/units/commands.hpp"
+#include "launcher/trace/fault_point.hpp"
+
+namespace cgspawn {
+
+int stop_unit(const cg::Layout& layout, const std::string& name,
+              std::chrono::milliseconds timeout) {
+  cg::validate_name(name, "unit");
+  auto where = layout.find_unit(name);
+  if (!where) {
+    spdlog::info("unit {} is not running", name);
+    return 0;
+  }
+  cg::CgroupDir unit = cg::CgroupDir::open(where->path);
+  if (unit.populated()) {
+    unit.signal_all(SIGTERM);
+    unit.signal_all(SIGCONT);  // a stopped process cannot act on SIGTERM
+    fault_point("stop-term");
+    if (!unit.wait_unpopulated(timeout)) {
+      spdlog::warn("unit {} still has processes after {} ms: killing them", name, timeout.count());
+      unit.kill_all();
+      fault_point("stop-kill");
+      if (!unit.wait_unpopulated(std::chrono::seconds(10)))
+        throw_system("stop unit", where->path, EBUSY, "processes survived cgroup.kill");
+    }
+  }
+  unit.remove();
+  fault_point("stop-removed");
+  spdlog::info("stopped unit {}", name);
+  if (!where->slice.empty() && cg::remove_slice_if_idle(layout, where->slice))
+    spdlog::info("removed slice {}: its last unit stopped and it has no configured limits",
+                 where->slice);
+  return 0;
+}
+
+}  // namespace cgspawn

@@ -1,0 +1,302 @@
+// The cgspawn binary end to end on this host, as root, on the real cgroup2
+// mount (no memory/cpu/pids controllers here: limits themselves are proven in
+// the systemd guest). Every case runs in a fresh delegated-subtree sandbox
+// that is removed, with everything in it, even when the case fails.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "common/files.hpp"
+#include "launcher/policy/policy.hpp"
+#include "tests/support/sandbox.hpp"
+
+namespace fs = std::filesystem;
+using cgspawn::testing::CgroupSandbox;
+using cgspawn::testing::eventually;
+using cgspawn::testing::RunResult;
+using cgspawn::testing::TempDir;
+using namespace std::string_literals;
+
+namespace {
+
+const std::string kEnv = "PATH=/usr/sbin:/usr/bin:/sbin:/bin\0"s;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cgspawn::testing::is_root()) GTEST_SKIP() << "needs root (cgroups, namespaces, setuid)";
+    if (cgspawn::testing::cgroup2_mount().empty()) GTEST_SKIP() << "no cgroup2 mount";
+    sandbox_ = std::make_unique<CgroupSandbox>();
+    auto r = cgspawn({"init"});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  void TearDown() override { sandbox_.reset(); }
+
+  RunResult cgspawn(std::vector<std::string> args, std::string_view stdin_data = {}) {
+    std::vector<std::string> argv{CGSPAWN_BINARY, args.front(), "--cgroup-root", sandbox_->path()};
+    argv.insert(argv.end(), args.begin() + 1, args.end());
+    return cgspawn::testing::run(argv, stdin_data);
+  }
+  RunResult spawn(const std::string& unit, std::vector<std::string> opts,
+                  std::vector<std::string> cmd, const std::string& env = kEnv) {
+    std::vector<std::string> a{"spawn", "--unit", unit, "--env-stdin", "--log-target", "stderr"};
+    a.insert(a.end(), opts.begin(), opts.end());
+    a.emplace_back("--");
+    a.insert(a.end(), cmd.begin(), cmd.end());
+    return cgspawn(a, env);
+  }
+  std::string unit_path(const std::string& unit) const { return users() + "/" + unit; }
+  std::string users() const { return sandbox_->path() + "/users"; }
+  size_t unit_count() const {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(users()))
+      if (e.is_directory()) ++n;
+    return n;
+  }
+  std::unique_ptr<CgroupSandbox> sandbox_;
+};
+
+bool exists(const std::string& p) {
+  return ::access(p.c_str(), F_OK) == 0;
+}
+
+std::string random_token() {
+  std::random_device rd;
+  std::ostringstream s;
+  for (int i = 0; i < 4; ++i) s << std::hex << rd();
+  return "tok" + s.str();
+}
+
+}  // namespace
+
+TEST_F(Cli, InitBuildsLayoutMovesProcessesAndIsIdempotent) {
+  EXPECT_TRUE(exists(sandbox_->path() + "/hub"));
+  EXPECT_TRUE(exists(users()));
+  pid_t child = ::fork();
+  if (child == 0) {
+    for (;;) ::pause();
+  }
+  cgspawn::write_file(sandbox_->path() + "/cgroup.procs", std::to_string(child));
+  auto r = cgspawn({"init"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::string cg = cgspawn::read_file("/proc/" + std::to_string(child) + "/cgroup");
+  EXPECT_NE(cg.find("/hub\n"), std::string::npos) << cg;
+  EXPECT_EQ(cgspawn::read_file(sandbox_->path() + "/cgroup.procs"), "");
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+}
+
+TEST_F(Cli, BadRequestsExitTwoWithOneLineAndLeaveNothing) {
+  struct Case {
+    std::vector<std::string> opts;
+    std::vector<std::string> cmd;
+    std::string env;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {{"--user", "nobody", "--memory-max", "lots"}, {"/bin/true"}, kEnv, "--memory-max"},
+      {{"--user", "no-such-user-xyz"}, {"/bin/true"}, kEnv, "no-such-user-xyz"},
+      {{"--user", "root"}, {"/bin/true"}, kEnv, "--allow-root"},
+      {{"--user", "nobody", "--device", "/dev/null"}, {"/bin/true"}, kEnv, "--private-devices"},
+      {{"--user", "nobody", "--read-only", "/nonexistent-xyz"},
+       {"/bin/true"},
+       kEnv,
+       "/nonexistent-xyz"},
+      {{"--user", "nobody", "--cpu-max", "0"}, {"/bin/true"}, kEnv, "--cpu-max"},
+      {{"--user", "nobody", "--seccomp", "strict"}, {"/bin/true"}, kEnv, "--seccomp"},
+      {{"--user", "nobody", "--property", "cgroup.procs=1"}, {"/bin/true"}, kEnv, "cgroup.procs"},
+      {{"--user", "nobody"}, {"/bin/true"}, "NOT A RECORD\0"s, "KEY=VALUE"},
+  };
+  for (const auto& c : cases) {
+    auto r = spawn("bad-unit", c.opts, c.cmd, c.env);
+    EXPECT_EQ(r.status, 2) << c.needle << ": " << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(unit_count(), 0u) << "left a cgroup after: " << c.needle;
+  }
+  auto r = spawn("../escape", {"--user", "nobody"}, {"/bin/true"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_FALSE(exists(sandbox_->path() + "/escape"));
+}
+
+TEST_F(Cli, ExecFailureIs127Or126AndRemovesTheUnit) {
+  auto r = spawn("nocmd", {"--user", "nobody"}, {"/nonexistent/server"});
+  EXPECT_EQ(r.status, 127) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/server"), std::string::npos) << r.err;
+  r = spawn("nocmd", {"--user", "nobody"}, {"no-such-command-xyz"});
+  EXPECT_EQ(r.status, 127) << r.err;
+  r = spawn("noexec", {"--user", "nobody"}, {"/etc/hostname"});
+  EXPECT_EQ(r.status, 126) << r.err;
+  EXPECT_EQ(unit_count(), 0u);
+}
+
+TEST_F(Cli, ServerRunsIsolatedAsTheUserWithOnlyItsEnvironment) {
+  TempDir out("/var/lib");  // outside the private /tmp, writable by nobody
+  ::chmod(out.path().c_str(), 0777);
+  ::setenv("CGSPAWN_TEST_LEAK", "from-launcher-env", 1);
+  const std::string o = out.path();
+  const std::string script =
+      "id -u >" + o + "/uid; id -G >" + o + "/groups; grep NoNewPrivs /proc/self/status >" + o +
+      "/nnp; (echo x >/usr/cgspawn-probe) 2>" + o +
+      "/usr_err; echo private >/tmp/cgspawn-mark; ls -A /tmp >" + o +
+      "/tmp_list; cat /proc/self/cgroup >" + o + "/cgroup; env >" + o + "/env; pwd >" + o +
+      "/pwd; readlink /proc/self/fd/0 >" + o + "/stdin; echo ok >" + o + "/done";
+  auto r = spawn("iso",
+                 {"--user", "nobody", "--private-tmp", "--read-only", "/", "--read-write", o,
+                  "--setenv-defaults", "--workdir", o},
+                 {"/bin/sh", "-c", script}, kEnv + "MARK=given\0"s);
+  ::unsetenv("CGSPAWN_TEST_LEAK");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(eventually([&] { return out.get("done") == "ok\n"; })) << out.get("usr_err");
+  EXPECT_EQ(out.get("uid"), "65534\n");
+  EXPECT_EQ(out.get("nnp"), "NoNewPrivs:\t1\n");
+  EXPECT_NE(out.get("usr_err").find("Read-only file system"), std::string::npos)
+      << out.get("usr_err");
+  EXPECT_EQ(out.get("tmp_list"), "cgspawn-mark\n");  // a fresh /tmp: only its own file
+  EXPECT_FALSE(exists("/tmp/cgspawn-mark"));         // and the host never sees it
+  EXPECT_NE(out.get("cgroup").find("/users/iso\n"), std::string::npos) << out.get("cgroup");
+  std::string env = out.get("env");
+  EXPECT_NE(env.find("MARK=given"), std::string::npos) << env;
+  EXPECT_NE(env.find("HOME="), std::string::npos) << env;
+  EXPECT_EQ(env.find("CGSPAWN_TEST_LEAK"), std::string::npos) << env;
+  EXPECT_EQ(out.get("pwd"), o + "\n");
+  EXPECT_EQ(out.get("stdin"), "/dev/null\n");  // not the env stream
+  EXPECT_EQ(out.get("groups"), "65534\n");
+}
+
+TEST_F(Cli, TokenOnStdinNeverAppearsInAnyCmdline) {
+  const std::string token = random_token();
+  auto r = spawn("tok", {"--user", "nobody"}, {"/bin/sleep", "60"},
+                 kEnv + "JUPYTERHUB_API_TOKEN=" + token + "\0"s);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string pid = std::string(cgspawn::trim(r.out));
+  std::string server_env = cgspawn::read_file("/proc/" + pid + "/environ");
+  EXPECT_NE(server_env.find(token), std::string::npos) << "the server did not get its token";
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline;
+    try {
+      cmdline = cgspawn::read_file(e.path().string() + "/cmdline");
+    } catch (...) {
+      continue;  // exited meanwhile
+    }
+    EXPECT_EQ(cmdline.find(token), std::string::npos) << "token in /proc/" << name << "/cmdline";
+  }
+  EXPECT_EQ(cgspawn({"stop", "tok"}).status, 0);
+  EXPECT_FALSE(exists(unit_path("tok")));
+}
+
+TEST_F(Cli, StopKillsStubbornAndDaemonizedProcessesAndRemovesTheCgroup) {
+  const std::string script =
+      "trap '' TERM; setsid sh -c 'trap \"\" TERM; exec sleep 600' </dev/null >/dev/null 2>&1 & "
+      "sleep 600";
+  auto r = spawn("stubborn", {"--user", "nobody"}, {"/bin/sh", "-c", script});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(eventually([&] {
+    // One read: begin() and end() must come from the same string.
+    const std::string procs = cgspawn::read_file(unit_path("stubborn") + "/cgroup.procs");
+    return std::count(procs.begin(), procs.end(), '\n') >= 3;
+  })) << "the daemon never started";
+  std::string pids = cgspawn::read_file(unit_path("stubborn") + "/cgroup.procs");
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = cgspawn({"stop", "stubborn", "--timeout", "1"});
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(s.status, 0) << s.err;
+  EXPECT_LT(took, 8.0);
+  EXPECT_FALSE(exists(unit_path("stubborn")));
+  std::istringstream in(pids);
+  for (std::string pid; in >> pid;)
+    EXPECT_TRUE(eventually(
+        [&] {
+          return !exists("/proc/" + pid + "/status") ||
+                 cgspawn::read_file("/proc/" + pid + "/status").find("State:\tZ") !=
+                     std::string::npos;
+        },
+        2))
+        << "pid " << pid << " survived";
+  EXPECT_EQ(cgspawn({"stop", "stubborn"}).status, 0) << "stop is not idempotent";
+}
+
+TEST_F(Cli, StatusListAndCleanupFollowTheUnitsLife) {
+  auto r = spawn("life", {"--user", "nobody"}, {"/bin/sleep", "60"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string pid = std::string(cgspawn::trim(r.out));
+  auto st = cgspawn({"status", "life", "--json"});
+  EXPECT_EQ(st.status, 0) << st.err;
+  EXPECT_NE(st.out.find("\"state\":\"running\""), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("\"pids\":[" + pid + "]"), std::string::npos) << st.out;
+  auto dup = spawn("life", {"--user", "nobody"}, {"/bin/true"});
+  EXPECT_EQ(dup.status, 2) << dup.err;
+  EXPECT_NE(dup.err.find("already running"), std::string::npos) << dup.err;
+  auto ls = cgspawn({"list", "--json"});
+  EXPECT_NE(ls.out.find("\"unit\":\"life\""), std::string::npos) << ls.out;
+  EXPECT_EQ(cgspawn({"cleanup", "life"}).status, 2) << "cleanup removed a running unit";
+  ::kill(std::stoi(pid), SIGTERM);  // the server exits on its own
+  ASSERT_TRUE(eventually([&] { return cgspawn({"status", "life"}).status == 3; }));
+  EXPECT_NE(cgspawn({"status", "life", "--json"}).out.find("\"state\":\"exited\""),
+            std::string::npos);
+  EXPECT_EQ(cgspawn({"cleanup", "life"}).status, 0);
+  auto gone = cgspawn({"status", "life", "--json"});
+  EXPECT_EQ(gone.status, 3);
+  EXPECT_NE(gone.out.find("\"state\":\"absent\""), std::string::npos) << gone.out;
+}
+
+TEST_F(Cli, SliceHoldsItsUnits) {
+  auto r = spawn("in-slice", {"--user", "nobody", "--slice", "students"}, {"/bin/sleep", "60"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(exists(users() + "/students/in-slice"));
+  auto ls = cgspawn({"list", "--json"});
+  EXPECT_NE(ls.out.find("\"slice\":\"students\""), std::string::npos) << ls.out;
+  EXPECT_EQ(cgspawn({"stop", "in-slice"}).status, 0);
+  EXPECT_FALSE(exists(users() + "/students/in-slice"));
+}
+
+// On this host the unified hierarchy has no memory/cpu/pids controllers:
+// check must say so (exit 1), still prove the isolation steps, and leave no
+// probe cgroup behind.
+TEST_F(Cli, CheckReportsMissingControllersAndCleansUp) {
+  auto r = cgspawn({"check"});
+  const bool host_has_controllers = r.out.find("FAIL memory controller") == std::string::npos;
+  if (host_has_controllers) {
+    EXPECT_EQ(r.status, 0) << r.out;
+  } else {
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("FAIL limit memory.max"), std::string::npos) << r.out;
+  }
+  EXPECT_NE(r.out.find("ok   private mount namespace"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok   seccomp filter"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ok   no_new_privs"), std::string::npos) << r.out;
+  EXPECT_EQ(unit_count(), 0u) << "the probe cgroup was left behind";
+  auto j = cgspawn({"check", "--json"});
+  EXPECT_EQ(j.status, r.status);
+  EXPECT_NE(j.out.find("\"checks\""), std::string::npos) << j.out;
+}
+
+TEST_F(Cli, CheckBeforeInitSaysRunInit) {
+  CgroupSandbox bare;  // not initialised
+  auto r = cgspawn::testing::run({CGSPAWN_BINARY, "check", "--cgroup-root", bare.path()});
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("cgspawn init"), std::string::npos) << r.out;
+}
+
+// Through sudo (SUDO_UID set) without the admin's policy file, cgspawn does
+// nothing at all: exit 4, one line, no cgroup.
+TEST_F(Cli, SudoModeWithoutPolicyRefusesToRun) {
+  if (::access(cgspawn::kPolicyPath, F_OK) == 0) GTEST_SKIP() << "a policy file exists here";
+  ::setenv("SUDO_UID", "1500", 1);
+  ::setenv("SUDO_USER", "jhub", 1);
+  auto r = spawn("via-sudo", {"--user", "nobody"}, {"/bin/true"});
+  ::unsetenv("SUDO_UID");
+  ::unsetenv("SUDO_USER");
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_NE(r.err.find("policy"), std::string::npos) << r.err;
+  EXPECT_EQ(unit_count(), 0u);
+}
