@@ -9,14 +9,10 @@
 
 #include "cgroup/names.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 
 namespace cgspawn::cg {
 namespace {
-
-bool is_dir(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 // A slice is a directory under D/users that groups units: it has unit
 // directories below it, or it delegates controllers to children (which a

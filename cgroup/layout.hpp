@@ -31,7 +31,6 @@ class Layout {
  public:
   explicit Layout(std::string root) : root_(std::move(root)) {}
   [[nodiscard]] const std::string& root() const noexcept { return root_; }
-  [[nodiscard]] std::string hub_path() const { return root_ + "/hub"; }
   [[nodiscard]] std::string users_path() const { return root_ + "/users"; }
   [[nodiscard]] std::string unit_path(const std::string& name, const std::string& slice) const;
 

@@ -9,14 +9,10 @@
 
 #include "cgroup/names.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 
 namespace cgspawn::cg {
 namespace {
-
-bool is_dir(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 std::vector<std::string> unit_names(const CgroupDir& slice) {
   std::vector<std::string> names;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 #include "common/error.hpp"
 
@@ -45,12 +46,6 @@ std::string read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_system("open", path, errno);
   return read_fd(fd.get(), path);
-}
-
-void write_file(const std::string& path, std::string_view value) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) throw_system("open", path, errno);
-  write_once(fd.get(), value, path);
 }
 
 std::string read_file_at(int dirfd, const std::string& name, const std::string& display_dir) {
@@ -112,6 +107,17 @@ UniqueFd open_dir(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw_system("open directory", path, errno);
   return fd;
+}
+
+bool is_dir(const std::string& path) noexcept {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string mode_string(mode_t mode) {
+  char m[8];
+  std::snprintf(m, sizeof m, "%04o", static_cast<unsigned>(mode & 07777));
+  return m;
 }
 
 std::string_view trim(std::string_view s) noexcept {

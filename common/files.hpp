@@ -17,9 +17,8 @@ namespace cgspawn {
 std::string read_fd(int fd, const std::string& display, size_t limit = SIZE_MAX);
 // Read a whole file (pseudo-files report size 0, so read until EOF).
 std::string read_file(const std::string& path);
-// Write VALUE in a single write(2), as cgroupfs expects; no O_CREAT.
-void write_file(const std::string& path, std::string_view value);
-// Same, relative to an open directory.
+// Read or write (a single write(2), as cgroupfs expects; no O_CREAT) a
+// file relative to an open directory.
 std::string read_file_at(int dirfd, const std::string& name, const std::string& display_dir);
 void write_file_at(int dirfd, const std::string& name, std::string_view value,
                    const std::string& display_dir);
@@ -32,7 +31,12 @@ void create_file_at(int dirfd, const std::string& name, std::string_view content
                     const std::string& display_dir);
 // Open a directory (O_DIRECTORY|O_CLOEXEC); throws on failure.
 UniqueFd open_dir(const std::string& path);
-// Strip trailing whitespace/newlines.
+// Strip leading and trailing spaces and tabs, and trailing newlines.
 std::string_view trim(std::string_view s) noexcept;
+// Whether PATH is a directory (following symlinks); false when it cannot be
+// stat'ed at all.
+bool is_dir(const std::string& path) noexcept;
+// A mode's permission bits as an admin reads them, e.g. "0755".
+std::string mode_string(mode_t mode);
 
 }  // namespace cgspawn

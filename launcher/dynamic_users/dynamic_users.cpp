@@ -29,12 +29,6 @@ std::optional<uint64_t> parse_decimal(std::string_view text) {
   return v;
 }
 
-std::string mode_string(mode_t mode) {
-  char m[8];
-  std::snprintf(m, sizeof m, "%04o", mode & 07777);
-  return m;
-}
-
 // DIRFD/NAME, created with MODE when absent. It must be a real directory
 // that only we can write: whoever else could would pick our mapping or plant
 // a symlink where a home is created.

@@ -49,7 +49,6 @@ class DynamicUsers {
   // STATE is created if absent. HOLDER is replaceable for tests.
   explicit DynamicUsers(std::string state_dir, IdHolder holder = nss_id_holder);
 
-  [[nodiscard]] const std::string& state_dir() const noexcept { return state_; }
   [[nodiscard]] std::string home_of(const std::string& name) const;
 
   // NAME's uid: the one it already has (whatever RANGE says now), else the

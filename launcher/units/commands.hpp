@@ -17,6 +17,10 @@ int unit_status(const cg::Layout& layout, const std::string& name, bool json);
 int list_units(const cg::Layout& layout, bool json);
 int cleanup_unit(const cg::Layout& layout, const std::string& name);
 
+// The end of `stop` and `cleanup`, once the unit's cgroup is removed: its
+// slice goes too when that was its last unit and it has no configured limits.
+void remove_slice_if_idle_after(const cg::Layout& layout, const cg::UnitLocation& removed);
+
 // `top`: every unit's figures, redrawn every DELAY_SECONDS in the terminal
 // (keys change the sort, q quits), or one table for scripts (ONCE).
 struct TopOptions {

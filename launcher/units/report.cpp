@@ -192,9 +192,7 @@ int cleanup_unit(const cg::Layout& layout, const std::string& name) {
                                           name + "` to stop it");
   cg::CgroupDir::open(where->path).remove();
   spdlog::info("removed exited unit {} (oom kills: {})", name, stats.oom_kills());
-  if (!where->slice.empty() && cg::remove_slice_if_idle(layout, where->slice))
-    spdlog::info("removed slice {}: its last unit is gone and it has no configured limits",
-                 where->slice);
+  remove_slice_if_idle_after(layout, *where);
   return 0;
 }
 

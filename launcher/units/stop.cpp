@@ -35,10 +35,14 @@ int stop_unit(const cg::Layout& layout, const std::string& name,
   unit.remove();
   fault_point("stop-removed");
   spdlog::info("stopped unit {}", name);
-  if (!where->slice.empty() && cg::remove_slice_if_idle(layout, where->slice))
-    spdlog::info("removed slice {}: its last unit stopped and it has no configured limits",
-                 where->slice);
+  remove_slice_if_idle_after(layout, *where);
   return 0;
+}
+
+void remove_slice_if_idle_after(const cg::Layout& layout, const cg::UnitLocation& removed) {
+  if (!removed.slice.empty() && cg::remove_slice_if_idle(layout, removed.slice))
+    spdlog::info("removed slice {}: its last unit is gone and it has no configured limits",
+                 removed.slice);
 }
 
 }  // namespace cgspawn

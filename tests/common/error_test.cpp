@@ -37,11 +37,17 @@ TEST(Error, ExitStatusesAreDistinct) {
 TEST(Files, ReadWriteAndErrorsNameThePath) {
   cgspawn::testing::TempDir t;
   t.put("f", "");
-  cgspawn::write_file(t.path() + "/f", "hello\n");
+  auto dir = cgspawn::open_dir(t.path());
+  cgspawn::write_file_at(dir.get(), "f", "hello\n", t.path());
   EXPECT_EQ(cgspawn::read_file(t.path() + "/f"), "hello\n");
   EXPECT_EQ(cgspawn::trim("  x y \n"), "x y");
+  EXPECT_TRUE(cgspawn::is_dir(t.path()));
+  EXPECT_FALSE(cgspawn::is_dir(t.path() + "/f"));
+  EXPECT_FALSE(cgspawn::is_dir(t.path() + "/missing"));
+  EXPECT_EQ(cgspawn::mode_string(040755), "0755");
+  EXPECT_EQ(cgspawn::mode_string(0104711), "4711");
   try {
-    cgspawn::write_file(t.path() + "/missing", "x");  // never creates files
+    cgspawn::write_file_at(dir.get(), "missing", "x", t.path());  // never creates files
     ADD_FAILURE();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(t.path() + "/missing"), std::string::npos);

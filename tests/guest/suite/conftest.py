@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+import contention
+
 CGSPAWN = os.environ.get("CGSPAWN", "/payload/bin/cgspawn")
 RESULTS = os.environ.get("CGSPAWN_RESULTS")
 CGROOT = "/sys/fs/cgroup"
@@ -201,6 +203,12 @@ def delegated():
 @pytest.fixture(scope="session", autouse=True)
 def mounts_at_start():
     return mount_points()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def speed_at_start():
+    """The guest's speed before any test loads it (contention.py)."""
+    return contention.baseline()
 
 
 @pytest.fixture

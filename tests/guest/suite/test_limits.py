@@ -3,6 +3,7 @@ import os
 import subprocess
 import time
 
+from contention import check_timing, slowdown
 from conftest import HELPERS, pid_alive, read, read_kv, wait_for
 
 BUSY = ["/bin/sh", "-c", "while :; do :; done"]
@@ -90,12 +91,14 @@ def test_tasks_max(cg, record_property):
     assert current <= 50, f"pids.current = {current}"
     assert str(unit.status()["pids_max"]) == "50"
 
+    # With the unit at its limit the rest of the guest is not starved
+    # (judged last: a contended host ends the test there, see check_timing).
     t = time.monotonic()
     subprocess.run(["/bin/true"], check=True, timeout=30)
     subprocess.run(["ps", "-e"], check=True, timeout=30, capture_output=True)
     elapsed = time.monotonic() - t
     record_property("true_and_ps_s", round(elapsed, 2))
-    assert elapsed < 10, f"the guest is sluggish: true + ps took {elapsed:.1f} s"
+    speed = slowdown() if elapsed >= 10 else None
 
     pids = unit.pids()
     assert len(pids) >= 40, f"expected ~50 processes in the unit, found {len(pids)}"
@@ -103,3 +106,5 @@ def test_tasks_max(cg, record_property):
     assert r.returncode == 0, r.stderr
     assert not os.path.exists(unit.path), "the unit's cgroup survived stop"
     wait_for(lambda: not any(pid_alive(p) for p in pids), 10, "every fork-bomb process to die")
+    check_timing(elapsed < 10, f"the guest is sluggish: true + ps took {elapsed:.1f} s",
+                 measured=speed)

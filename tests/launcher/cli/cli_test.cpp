@@ -83,7 +83,8 @@ TEST_F(Cli, InitBuildsLayoutMovesProcessesAndIsIdempotent) {
   if (child == 0) {
     for (;;) ::pause();
   }
-  cgspawn::write_file(sandbox_->path() + "/cgroup.procs", std::to_string(child));
+  cgspawn::write_file_at(cgspawn::open_dir(sandbox_->path()).get(), "cgroup.procs",
+                         std::to_string(child), sandbox_->path());
   auto r = cgspawn({"init"});
   EXPECT_EQ(r.status, 0) << r.err;
   std::string cg = cgspawn::read_file("/proc/" + std::to_string(child) + "/cgroup");
