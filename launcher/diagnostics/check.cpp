@@ -27,19 +27,23 @@ namespace {
 enum class Verdict { Ok, Warn, Fail };
 
 // One line of the report, in check-kernel.sh's shape: "FAIL check: message; fix".
+// `id` is the stable key (kernel-check/README.md lists them) that programs
+// match on; `what` and `message` are for people and may change.
 struct Finding {
   Verdict verdict;
-  std::string what, message, fix;
+  std::string id, what, message, fix;
 };
 
 class Report {
  public:
-  void ok(std::string what) { add(Verdict::Ok, std::move(what), {}, {}); }
-  void warn(std::string what, std::string message, std::string fix = {}) {
-    add(Verdict::Warn, std::move(what), std::move(message), std::move(fix));
+  void ok(std::string id, std::string what, std::string message = {}) {
+    add(Verdict::Ok, std::move(id), std::move(what), std::move(message), {});
   }
-  void fail(std::string what, std::string message, std::string fix = {}) {
-    add(Verdict::Fail, std::move(what), std::move(message), std::move(fix));
+  void warn(std::string id, std::string what, std::string message, std::string fix = {}) {
+    add(Verdict::Warn, std::move(id), std::move(what), std::move(message), std::move(fix));
+  }
+  void fail(std::string id, std::string what, std::string message, std::string fix = {}) {
+    add(Verdict::Fail, std::move(id), std::move(what), std::move(message), std::move(fix));
   }
   [[nodiscard]] bool failed() const {
     for (const auto& f : findings_)
@@ -63,13 +67,17 @@ class Report {
     bool warned = false;
     for (const auto& f : findings_) {
       warned = warned || f.verdict == Verdict::Warn;
-      all.push_back({{"status", json_names[static_cast<int>(f.verdict)]},
+      all.push_back({{"id", f.id},
+                     {"status", json_names[static_cast<int>(f.verdict)]},
                      {"check", f.what},
                      {"message", f.message},
                      {"fix", f.fix}});
     }
     nlohmann::json doc = {
-        {"verdict", !error.empty() ? "error" : failed() ? "fail" : warned ? "warn" : "ok"},
+        {"verdict", !error.empty() ? "error"
+                    : failed()     ? "fail"
+                    : warned       ? "warn"
+                                   : "ok"},
         {"exit_status", exit_status},
         {"cgroup", cgroup.empty() ? nlohmann::json(nullptr) : nlohmann::json(cgroup)},
         {"checks", all}};
@@ -78,8 +86,8 @@ class Report {
   }
 
  private:
-  void add(Verdict v, std::string what, std::string message, std::string fix) {
-    findings_.push_back({v, std::move(what), std::move(message), std::move(fix)});
+  void add(Verdict v, std::string id, std::string what, std::string message, std::string fix) {
+    findings_.push_back({v, std::move(id), std::move(what), std::move(message), std::move(fix)});
   }
   std::vector<Finding> findings_;
 };
@@ -96,46 +104,47 @@ struct Probe {
 };
 
 constexpr Probe kProbes[] = {
-    {"memory.max", "67108864", "67108864", true, "mem_limit cannot be enforced", kKernelCheck},
-    {"memory.low", "1048576", "1048576", false, "mem_guarantee cannot be enforced", kKernelCheck},
+    {"memory.max", "67108864", "67108864", true, "memory.max cannot be enforced", kKernelCheck},
+    {"memory.low", "1048576", "1048576", false, "memory.low cannot be enforced", kKernelCheck},
     {"memory.swap.max", "0", "0", false,
-     "no memory controller, or swap accounting is off: mem_swap_limit cannot be enforced",
+     "no memory controller, or swap accounting is off: memory.swap.max cannot be enforced",
      "boot with swapaccount=1"},
-    {"cpu.max", "50000 100000", "50000 100000", true, "cpu_limit cannot be enforced",
+    {"cpu.max", "50000 100000", "50000 100000", true, "cpu.max cannot be enforced", kKernelCheck},
+    {"cpu.weight", "200", "200", true, "cpu.weight (fair sharing) cannot be enforced",
      kKernelCheck},
-    {"cpu.weight", "200", "200", true, "cpu_guarantee and fair sharing cannot be enforced",
-     kKernelCheck},
-    {"pids.max", "50", "50", true, "tasks_limit cannot be enforced", kKernelCheck},
+    {"pids.max", "50", "50", true, "pids.max cannot be enforced", kKernelCheck},
 };
 
 void check_limits(const cg::CgroupDir& probe, Report& r) {
   for (const auto& p : kProbes) {
+    const std::string id = std::string("limit.") + p.file;
     std::string what = std::string("limit ") + p.file;
     if (!probe.has(p.file)) {
       std::string why = "not offered by the kernel for units; " + std::string(p.consequence);
-      p.required ? r.fail(what, why, p.fix) : r.warn(what, why, p.fix);
+      p.required ? r.fail(id, what, why, p.fix) : r.warn(id, what, why, p.fix);
       continue;
     }
     try {
       probe.write(p.file, p.value);
       std::string back(trim(probe.read(p.file)));
       if (back == p.expect)
-        r.ok(what + " written and read back");
+        r.ok(id, what + " written and read back");
       else
-        r.fail(what, "wrote '" + std::string(p.value) + "', read back '" + back + "'");
+        r.fail(id, what, "wrote '" + std::string(p.value) + "', read back '" + back + "'");
     } catch (const Error& e) {
-      r.fail(what, e.what());
+      r.fail(id, what, e.what());
     }
   }
 }
 
 // In a forked child inside the probe cgroup: the isolation steps of a spawn.
-// Each step's result travels back as one byte per step through the exit code.
+// The child stops at the first step that fails; the steps that passed travel
+// back as bits of its exit status (bit 0 the move, ... bit 3 seccomp).
 void check_isolation(const cg::CgroupDir& probe, Report& r) {
   enum : int { kMoved = 1, kMountNs = 2, kNnp = 4, kSeccomp = 8 };
   pid_t pid = ::fork();
   if (pid < 0) {
-    r.fail("fork a probe child", std::strerror(errno));
+    r.fail("isolation.fork", "fork a probe child", std::strerror(errno));
     return;
   }
   if (pid == 0) {
@@ -159,14 +168,17 @@ void check_isolation(const cg::CgroupDir& probe, Report& r) {
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
   int passed = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
-  auto verdict = [&](int bit, const char* what, const char* why, const char* fix = "") {
-    (passed & bit) ? r.ok(what) : r.fail(what, why, fix);
+  auto verdict = [&](int bit, const char* id, const char* what, const char* why,
+                     const char* fix = "") {
+    (passed & bit) ? r.ok(id, what) : r.fail(id, what, why, fix);
   };
-  verdict(kMoved, "move a process into a unit cgroup", "writing cgroup.procs was refused");
-  verdict(kMountNs, "private mount namespace with a fresh /tmp",
-          "unshare(CLONE_NEWNS) or the tmpfs mount failed: isolate_tmp/readonly_paths cannot work");
-  verdict(kNnp, "no_new_privs", "prctl(PR_SET_NO_NEW_PRIVS) failed");
-  verdict(kSeccomp, "seccomp filter (keyctl answered EPERM)",
+  verdict(kMoved, "isolation.cgroup_move", "move a process into a unit cgroup",
+          "writing cgroup.procs was refused");
+  verdict(kMountNs, "isolation.mount_namespace", "private mount namespace with a fresh /tmp",
+          "unshare(CLONE_NEWNS) or the tmpfs mount failed: a private /tmp and read-only paths "
+          "cannot work");
+  verdict(kNnp, "isolation.no_new_privs", "no_new_privs", "prctl(PR_SET_NO_NEW_PRIVS) failed");
+  verdict(kSeccomp, "isolation.seccomp", "seccomp filter (keyctl answered EPERM)",
           "loading the filter failed or did not take effect",
           "a kernel with CONFIG_SECCOMP_FILTER=y");
 }
@@ -174,20 +186,31 @@ void check_isolation(const cg::CgroupDir& probe, Report& r) {
 // On a systemd host, a cgroup systemd did not delegate may be rearranged or
 // have its controllers reset by systemd at any time; systemd >= 251 marks
 // delegated cgroups (and we accept a marked ancestor: D may be below one).
+// Reading trusted.* needs CAP_SYS_ADMIN and systemd < 253 sets only that
+// one, so for a non-root caller owning D is the proof: systemd chowns a
+// cgroup to the unit's User= only for Delegate=yes.
 void check_delegated(const std::string& root, Report& r) {
   struct stat st {};
   if (::stat("/run/systemd/system", &st) != 0) {
-    r.warn("delegation", "systemd is not running: make sure nothing else manages " + root);
+    r.warn("delegation", "delegation",
+           "systemd is not running: make sure nothing else manages " + root);
     return;
   }
   for (std::string dir = root; dir.size() > 1; dir = dir.substr(0, dir.rfind('/'))) {
     for (const char* attr : {"trusted.delegate", "user.delegate"})
       if (::getxattr(dir.c_str(), attr, nullptr, 0) >= 0) {
-        r.ok("delegated by systemd (" + std::string(attr) + " on " + dir + ")");
+        r.ok("delegation", "delegated by systemd (" + std::string(attr) + " on " + dir + ")");
         return;
       }
   }
-  r.fail("delegation", root + " is not delegated by systemd (no trusted.delegate xattr)",
+  const uid_t uid = ::geteuid();
+  if (uid != 0 && ::stat(root.c_str(), &st) == 0 && st.st_uid == uid) {
+    r.ok("delegation", "delegated by systemd (" + root + " owned by uid " + std::to_string(uid) +
+                           "; trusted.delegate is unreadable without CAP_SYS_ADMIN)");
+    return;
+  }
+  r.fail("delegation", "delegation",
+         root + " is not delegated by systemd (no trusted.delegate xattr)",
          "add Delegate=yes to the unit that owns it");
 }
 
@@ -198,9 +221,9 @@ int run_check(const std::string& cgroup_root, bool json) {
   std::string root;
   try {
     root = cg::resolve_root(cgroup_root);
-    r.ok("cgroup root " + root);
+    r.ok("root", "cgroup root " + root);
   } catch (const Error& e) {
-    r.fail("find the delegated cgroup", e.what());
+    r.fail("root", "find the delegated cgroup", e.what());
     r.print(json, 2, {}, e.what());
     return 2;
   }
@@ -209,32 +232,34 @@ int run_check(const std::string& cgroup_root, bool json) {
   std::optional<cg::CgroupDir> users;
   try {
     users.emplace(layout.open_users());
+    r.ok("units", "units directory " + users->path());
   } catch (const Error& e) {
-    r.fail("units directory", e.what(),
+    r.fail("units", "units directory", e.what(),
            "run `cgspawn init --cgroup-root " + root + "` (ExecStartPost= of its unit)");
     r.print(json, 1, root);
     return 1;
   }
   auto enabled = users->subtree_control();
   for (const char* c : {"memory", "cpu", "pids", "io"}) {
+    const std::string id = std::string("controller.") + c;
     std::string what = std::string(c) + " controller enabled for units";
     if (enabled.contains(c))
-      r.ok(what);
+      r.ok(id, what);
     else if (std::string_view(c) == "io")
-      r.warn(what, "io.* properties (IOWeight) cannot be used");
+      r.warn(id, what, "io.* properties (IOWeight) cannot be used");
     else
-      r.fail(what, "not in " + users->path() + "/cgroup.subtree_control",
+      r.fail(id, what, "not in " + users->path() + "/cgroup.subtree_control",
              "run `cgspawn init`; if it stays missing, run kernel-check");
   }
   std::string name = "cgspawn-check-" + std::to_string(::getpid());
   try {
     cg::CgroupDir probe = cg::CgroupDir::create(*users, name);
     cg::RemoveOnFailure remove(probe);  // removed on every path, success included
-    r.ok("create a unit cgroup");
+    r.ok("units.create", "create a unit cgroup");
     check_limits(probe, r);
     check_isolation(probe, r);
   } catch (const Error& e) {
-    r.fail("create a unit cgroup", e.what());
+    r.fail("units.create", "create a unit cgroup", e.what());
   }
   const int status = r.failed() ? 1 : 0;
   r.print(json, status, root);

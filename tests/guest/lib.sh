@@ -46,6 +46,7 @@ guest_payload() {
     chmod 0755 "$dir"
     install -m 0755 "$cgspawn" "$dir/bin/cgspawn"
     install -m 0755 "$guest_repo/kernel-check/check-kernel.sh" "$dir/bin/check-kernel.sh"
+    install -D -m 0644 -t "$dir/bin/lib" "$guest_repo"/kernel-check/lib/*.sh
     cp -r "$guest_repo/spawner/cgroupspawner" "$guest_repo/spawner/pyproject.toml" \
         "$guest_repo/spawner/examples" "$dir/spawner/"
     # The spawner as pip installs it (its dist-info carries the
