@@ -220,20 +220,30 @@ async def run_spawn(argv, *, stdin, what="cgspawn spawn"):
         for fd in read_fds:
             os.close(fd)
         raise
+    return _spawn_result(argv, what, returncode, out_r, err_r)
+
+
+def _failure(argv, what, returncode, err):
+    """The LauncherError of a call that exited RETURNCODE: cgspawn's error line."""
+    line = error_line(err) or "no message on stderr"
+    return LauncherError(
+        f"{what} failed: {line} (exit status {returncode})",
+        returncode=returncode,
+        stderr=err,
+        command=argv[0],
+    )
+
+
+def _spawn_result(argv, what, returncode, out_r, err_r):
+    """What run_spawn returns once cgspawn has exited, or its LauncherError."""
     out, out_eof = _read_available(out_r)
     err, err_eof = _read_available(err_r)
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
     if returncode != 0:
-        for fd in read_fds:
+        for fd in (out_r, err_r):
             os.close(fd)
-        line = error_line(err) or "no message on stderr"
-        raise LauncherError(
-            f"{what} failed: {line} (exit status {returncode})",
-            returncode=returncode,
-            stderr=err,
-            command=argv[0],
-        )
+        raise _failure(argv, what, returncode, err)
     still_open = []
     for fd, eof in ((out_r, out_eof), (err_r, err_eof)):
         if eof:
@@ -266,13 +276,7 @@ async def run_launcher(argv, *, stdin=None, what="cgspawn", ok_codes=(0,)):
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
     if proc.returncode not in ok_codes:
-        line = error_line(err) or "no message on stderr"
-        raise LauncherError(
-            f"{what} failed: {line} (exit status {proc.returncode})",
-            returncode=proc.returncode,
-            stderr=err,
-            command=argv[0],
-        )
+        raise _failure(argv, what, proc.returncode, err)
     return proc.returncode, out, err
 
 

@@ -48,7 +48,7 @@ class Limit:
     controller: str
     kind: str  # "size" (bytes), "cpus", "weight", "count"
     systemd: tuple  # systemd properties that write this file
-    zero_allowed: bool = True  # whether 0 is a value (sizes)
+    zero_allowed: bool = True  # whether the flag takes 0
     accepts_max: bool = False  # whether the flag takes "max" (no limit)
 
     @property
@@ -87,10 +87,11 @@ LIMITS = (
           ("MemoryLow",), accepts_max=True),
     Limit("mem_swap_limit", "memory.swap.max", "--memory-swap-max", "memory", "size",
           ("MemorySwapMax",), accepts_max=True),
-    Limit("cpu_limit", "cpu.max", "--cpu-max", "cpu", "cpus", ("CPUQuota",)),
-    Limit("cpu_guarantee", "cpu.weight", "--cpu-weight", "cpu", "weight", ("CPUWeight",)),
+    Limit("cpu_limit", "cpu.max", "--cpu-max", "cpu", "cpus", ("CPUQuota",), zero_allowed=False),
+    Limit("cpu_guarantee", "cpu.weight", "--cpu-weight", "cpu", "weight", ("CPUWeight",),
+          zero_allowed=False),
     Limit("tasks_limit", "pids.max", "--tasks-max", "pids", "count", ("TasksMax",),
-          accepts_max=True),
+          zero_allowed=False, accepts_max=True),
 )
 BY_OPTION = {lim.option: lim for lim in LIMITS}
 BY_FILE = {lim.file: lim for lim in LIMITS}

@@ -137,3 +137,35 @@ async def test_check_that_cannot_run_with_opt_out(make_spawner, launcher):
     launcher.behave(check={"rc": 0, "stdout": "not json"})
     await make_spawner(mem_limit="1G", require_enforced_limits=False).start()
     assert "--memory-max" in launcher.spawn_call()["argv"]
+
+
+async def test_a_property_of_a_typed_limit_is_judged_like_its_option(make_spawner, launcher):
+    """TasksMax is --tasks-max: a failed limit.pids.max refuses it too, and
+    the opt-out drops it."""
+    failed = {"limit.pids.max": ("limit pids.max", "wrote '50', read back 'max'", "")}
+    launcher.behave(check=check_json(failed))
+    with pytest.raises(CgroupSpawnerConfigError, match="^tasks_limit cannot work on this host"):
+        await make_spawner(unit_extra_properties={"TasksMax": "100", "io.weight": "5"}).start()
+    launcher.behave(check=check_json(failed))
+    await make_spawner(require_enforced_limits=False,
+                       unit_extra_properties={"TasksMax": "100", "io.weight": "5"}).start()
+    argv = launcher.spawn_call()["argv"]
+    assert "--tasks-max" not in argv and "io.weight=5" in argv
+
+
+@pytest.mark.parametrize(
+    "finding, refused",
+    [("controller.io", False), ("controller.hugetlb", False), ("units", True), ("isolation.move", True),
+     ("something.new", True)],
+)
+async def test_findings_no_option_names(make_spawner, launcher, finding, refused):
+    """A controller no limit uses breaks nothing; any other finding the
+    table does not name is one every spawn needs."""
+    launcher.behave(check=check_json({finding: (finding, "failed", "")}))
+    spawner = make_spawner(mem_limit="1G")
+    if refused:
+        with pytest.raises(CgroupSpawnerConfigError, match=f"^the spawn cannot work.*FAIL {finding}"):
+            await spawner.start()
+    else:
+        await spawner.start()
+        assert len(launcher.calls_of("spawn")) == 1
