@@ -255,3 +255,17 @@ def test_cpu_weight_mapping():
     assert CgroupSpawner.cpu_weight_for(2.5) == 250
     assert CgroupSpawner.cpu_weight_for(0) == 1
     assert CgroupSpawner.cpu_weight_for(1000) == 10000
+
+
+def test_config_file_options_are_validated_as_it_loads(make_spawner):
+    """The hub's config (not only keyword arguments), in any order."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.CgroupSpawner.devices = ["/dev/fuse"]
+    config.CgroupSpawner.isolate_devices = True
+    config.CgroupSpawner.unit_extra_properties = {"TasksMax": "10"}
+    assert make_spawner(config=config).devices == ["/dev/fuse"]
+    config.CgroupSpawner.tasks_limit = 5
+    with pytest.raises(CgroupSpawnerConfigError, match="pids.max, which c.CgroupSpawner.tasks_limit already sets"):
+        make_spawner(config=config)
