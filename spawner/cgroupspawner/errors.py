@@ -1,9 +1,15 @@
-"""Errors a start raises before anything runs; JupyterHub shows their
-message (jupyterhub_message) to the user on the spawn page."""
+"""Errors of a bad configuration (at load) or a refused start; JupyterHub
+shows their message (jupyterhub_message) to the user on the spawn page."""
+
+from traitlets import TraitError
 
 
-class CgroupSpawnerConfigError(ValueError):
-    """A configuration cgspawn cannot carry out; raised by start()."""
+class CgroupSpawnerConfigError(TraitError, ValueError):
+    """A configuration cgspawn cannot carry out.
+
+    A TraitError, so that a bad option raised by a @validate handler while
+    the config loads is rolled back and reported by traitlets like any other
+    bad value; a ValueError as it always was."""
 
     def __init__(self, message):
         super().__init__(message)

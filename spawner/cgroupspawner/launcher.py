@@ -12,6 +12,8 @@ import re
 __all__ = [
     "LauncherError",
     "LAUNCHER_ENV",
+    "DEFAULT_PATH",
+    "Cgspawn",
     "encode_env_records",
     "decode_env_records",
     "run_launcher",
@@ -22,8 +24,10 @@ __all__ = [
 # The launcher's own environment: nothing of the hub's (which may hold
 # CONFIGPROXY_AUTH_TOKEN, cookie secrets, ...). cgspawn passes nothing of its
 # own environment on anyway; sudo resets it too.
+# The PATH of the launcher, and of a server whose hub has none.
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LAUNCHER_ENV = {
-    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "PATH": DEFAULT_PATH,
     "LANG": "C.UTF-8",
 }
 
@@ -216,20 +220,30 @@ async def run_spawn(argv, *, stdin, what="cgspawn spawn"):
         for fd in read_fds:
             os.close(fd)
         raise
+    return _spawn_result(argv, what, returncode, out_r, err_r)
+
+
+def _failure(argv, what, returncode, err):
+    """The LauncherError of a call that exited RETURNCODE: cgspawn's error line."""
+    line = error_line(err) or "no message on stderr"
+    return LauncherError(
+        f"{what} failed: {line} (exit status {returncode})",
+        returncode=returncode,
+        stderr=err,
+        command=argv[0],
+    )
+
+
+def _spawn_result(argv, what, returncode, out_r, err_r):
+    """What run_spawn returns once cgspawn has exited, or its LauncherError."""
     out, out_eof = _read_available(out_r)
     err, err_eof = _read_available(err_r)
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
     if returncode != 0:
-        for fd in read_fds:
+        for fd in (out_r, err_r):
             os.close(fd)
-        line = error_line(err) or "no message on stderr"
-        raise LauncherError(
-            f"{what} failed: {line} (exit status {returncode})",
-            returncode=returncode,
-            stderr=err,
-            command=argv[0],
-        )
+        raise _failure(argv, what, returncode, err)
     still_open = []
     for fd, eof in ((out_r, out_eof), (err_r, err_eof)):
         if eof:
@@ -262,11 +276,33 @@ async def run_launcher(argv, *, stdin=None, what="cgspawn", ok_codes=(0,)):
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
     if proc.returncode not in ok_codes:
-        line = error_line(err) or "no message on stderr"
-        raise LauncherError(
-            f"{what} failed: {line} (exit status {proc.returncode})",
-            returncode=proc.returncode,
-            stderr=err,
-            command=argv[0],
-        )
+        raise _failure(argv, what, proc.returncode, err)
     return proc.returncode, out, err
+
+
+class Cgspawn:
+    """cgspawn as a spawner calls it: every call is PREFIX SUBCOMMAND
+    ROOT-ARGS ARGS (PREFIX: [sudo -n] the launcher; ROOT-ARGS:
+    --cgroup-root D when configured), run with LAUNCHER_ENV, a failure
+    raised as LauncherError with cgspawn's error line."""
+
+    def __init__(self, launcher_path, *, sudo=False, cgroup_root=None):
+        self.prefix = (["sudo", "-n"] if sudo else []) + [launcher_path]
+        self.root_args = ["--cgroup-root", cgroup_root] if cgroup_root else []
+
+    @property
+    def key(self):
+        """Which cgspawn and cgroup root this is (the preflight's cache key)."""
+        return (tuple(self.prefix), tuple(self.root_args))
+
+    def argv(self, subcommand, *args):
+        return self.prefix + subcommand.split() + self.root_args + list(args)
+
+    async def run(self, subcommand, *args, ok_codes=(0,)):
+        """(returncode, stdout, stderr) of `cgspawn SUBCOMMAND ... ARGS`."""
+        argv = self.argv(subcommand, *args)
+        return await run_launcher(argv, what=f"cgspawn {subcommand}", ok_codes=ok_codes)
+
+    async def spawn(self, args, *, stdin):
+        """`cgspawn spawn ... ARGS` with STDIN: see run_spawn."""
+        return await run_spawn(self.argv("spawn", *args), stdin=stdin)

@@ -1,10 +1,27 @@
-"""The typed limits: one table from option name to cgspawn flag and cgroup
-file, shared by a server's spawn and a slice's `cgspawn slice set`."""
+"""The typed limits: the one table of what the spawner knows about them.
+
+Each row says which spawner option sets a cgroup file, through which cgspawn
+flag, under which controller, within which bounds, and which systemd
+properties mean the same file. Everything else is generated from it: the
+argv flags (argv.py), slice_limits (`cgspawn slice set`), the systemd
+property translation (properties.py), the preflight's check ids
+(preflight.py) and the load-time validation of the options (validation.py).
+`cgspawn limits --json` prints cgspawn's own table, and
+tests/spawner/test_limit_table_contract.py holds the two against each other.
+"""
+
+from dataclasses import dataclass
 
 from jupyterhub.traitlets import ByteSpecification
 from traitlets import TraitError
 
 from .errors import CgroupSpawnerConfigError
+
+# cgspawn's bounds (cgroup/values.cpp): --cpu-max takes 0.01..4096 CPUs;
+# cpu.weight is 1..10000; pids.max 1..PID_MAX_LIMIT.
+MIN_CPUS, MAX_CPUS = 0.01, 4096
+MAX_WEIGHT = 10000
+MAX_TASKS = 4194304
 
 
 def format_cpus(value):
@@ -20,51 +37,82 @@ def cpu_weight_for(cpu_guarantee):
     every cgroup, so a server guaranteed 2 CPUs gets twice the CPU time of a
     default sibling when the CPUs are contended.
     """
-    return max(1, min(10000, round(100 * cpu_guarantee)))
+    return max(1, min(MAX_WEIGHT, round(100 * cpu_guarantee)))
 
 
-# option name -> (cgspawn flag, cgroup file, value -> flag text)
-LIMITS = {
-    "mem_limit": ("--memory-max", "memory.max", str),
-    "mem_guarantee": ("--memory-low", "memory.low", str),
-    "mem_swap_limit": ("--memory-swap-max", "memory.swap.max", str),
-    "cpu_limit": ("--cpu-max", "cpu.max", format_cpus),
-    "cpu_guarantee": ("--cpu-weight", "cpu.weight", lambda v: str(cpu_weight_for(v))),
-    "tasks_limit": ("--tasks-max", "pids.max", str),
-}
+@dataclass(frozen=True)
+class Limit:
+    option: str  # the spawner's trait (and slice_limits key)
+    file: str  # the cgroup interface file cgspawn writes
+    flag: str  # cgspawn's flag for it (spawn and slice set)
+    controller: str
+    kind: str  # "size" (bytes), "cpus", "weight", "count"
+    systemd: tuple  # systemd properties that write this file
+    zero_allowed: bool = True  # whether the flag takes 0
+    accepts_max: bool = False  # whether the flag takes "max" (no limit)
+
+    @property
+    def check_id(self):
+        """The id of `cgspawn check`'s probe of this file."""
+        return "limit." + self.file
+
+    def flag_text(self, value):
+        """An option value (already validated) -> the flag's text."""
+        if self.kind == "cpus":
+            return format_cpus(value)
+        if self.kind == "weight":
+            return str(cpu_weight_for(value))
+        return str(value)
+
+    def problem(self, value):
+        """Why an option value cannot be used (None: it can); the value is
+        already of the option's type (bytes, CPUs, a count)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            return "must be a non-negative " + ("integer" if self.kind == "count" else "number")
+        if self.kind == "count" and value != int(value):
+            return "must be a non-negative integer"
+        if self.kind == "size" and value == 0 and not self.zero_allowed:
+            return f"0 would leave the server no memory ({self.flag} refuses it): give a size such as 512M"
+        if self.kind == "cpus" and not MIN_CPUS <= value <= MAX_CPUS:
+            return f"must be from {MIN_CPUS} to {MAX_CPUS} CPUs ({self.flag})"
+        if self.kind == "count" and not 1 <= value <= MAX_TASKS:
+            return f"must be from 1 to {MAX_TASKS} ({self.flag})"
+        return None
 
 
-def limit_args(values, drop=()):
-    """(argv, {cgroup file: option name}) for VALUES {option: value or None},
-    leaving out the options in DROP."""
-    args, files = [], {}
-    for option, (flag, cgroup_file, text) in LIMITS.items():
-        value = values.get(option)
-        if value is None or option in drop:
-            continue
-        args += [flag, text(value)]
-        files[cgroup_file] = option
-    return args, files
+LIMITS = (
+    Limit("mem_limit", "memory.max", "--memory-max", "memory", "size",
+          ("MemoryMax", "MemoryLimit"), zero_allowed=False, accepts_max=True),
+    Limit("mem_guarantee", "memory.low", "--memory-low", "memory", "size",
+          ("MemoryLow",), accepts_max=True),
+    Limit("mem_swap_limit", "memory.swap.max", "--memory-swap-max", "memory", "size",
+          ("MemorySwapMax",), accepts_max=True),
+    Limit("cpu_limit", "cpu.max", "--cpu-max", "cpu", "cpus", ("CPUQuota",), zero_allowed=False),
+    Limit("cpu_guarantee", "cpu.weight", "--cpu-weight", "cpu", "weight", ("CPUWeight",),
+          zero_allowed=False),
+    Limit("tasks_limit", "pids.max", "--tasks-max", "pids", "count", ("TasksMax",),
+          zero_allowed=False, accepts_max=True),
+)
+BY_OPTION = {lim.option: lim for lim in LIMITS}
+BY_FILE = {lim.file: lim for lim in LIMITS}
+OPTIONS = tuple(BY_OPTION)
 
 
 def _slice_value(slice_name, option, value):
     """A slice_limits value, converted as the spawner's own trait would."""
     where = f"c.CgroupSpawner.slice_limits[{slice_name!r}][{option!r}]"
-    if option in ("mem_limit", "mem_guarantee", "mem_swap_limit"):
+    limit = BY_OPTION[option]
+    if limit.kind == "size":
         try:
-            return ByteSpecification().validate(None, value)
+            value = ByteSpecification().validate(None, value)
         except TraitError:
             raise CgroupSpawnerConfigError(
                 f"{where} = {value!r} is not a size: use bytes or a number with K, M, G or T"
             ) from None
-    kind = int if option == "tasks_limit" else float
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
-        kind is int and value != int(value)
-    ):
-        raise CgroupSpawnerConfigError(
-            f"{where} = {value!r} must be a non-negative {'integer' if kind is int else 'number'}"
-        )
-    return kind(value)
+    problem = limit.problem(value)
+    if problem:
+        raise CgroupSpawnerConfigError(f"{where} = {value!r} {problem}")
+    return int(value) if limit.kind in ("size", "count") else float(value)
 
 
 def slice_set_args(slice_name, limits):
@@ -76,11 +124,15 @@ def slice_set_args(slice_name, limits):
             f"c.CgroupSpawner.slice_limits[{slice_name!r}] must be a dict of limits,"
             f" e.g. {{'mem_limit': '8G', 'cpu_limit': 4}}"
         )
-    unknown = sorted(set(limits) - set(LIMITS))
+    unknown = sorted(set(limits) - set(OPTIONS))
     if unknown:
         raise CgroupSpawnerConfigError(
             f"c.CgroupSpawner.slice_limits[{slice_name!r}] has unknown limit(s)"
-            f" {', '.join(map(repr, unknown))}: use {', '.join(LIMITS)}"
+            f" {', '.join(map(repr, unknown))}: use {', '.join(OPTIONS)}"
         )
-    values = {k: _slice_value(slice_name, k, v) for k, v in limits.items()}
-    return [slice_name] + limit_args(values)[0]
+    args = [slice_name]
+    for limit in LIMITS:
+        if limits.get(limit.option) is not None:
+            value = _slice_value(slice_name, limit.option, limits[limit.option])
+            args += [limit.flag, limit.flag_text(value)]
+    return args

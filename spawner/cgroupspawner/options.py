@@ -123,8 +123,11 @@ class CgroupSpawnerOptions(HasTraits):
         (MemoryMin, MemoryLow, MemoryHigh, MemoryMax, MemoryLimit,
         MemorySwapMax, MemoryZSwapMax, TasksMax, CPUWeight, CPUQuota,
         IOWeight, AllowedCPUs, AllowedMemoryNodes), translated with systemd's
-        value syntax. *Accounting switches are accepted and ignored. Any other
-        systemd property makes start() fail with an error naming it.
+        value syntax; those of the typed limits (MemoryMax, MemoryLimit,
+        MemoryLow, MemorySwapMax, CPUQuota, CPUWeight, TasksMax, and the files
+        memory.max, ...) become their flags (--memory-max, ...). *Accounting
+        switches are accepted and ignored. Any other systemd property is
+        refused with an error naming it when the config loads.
         """,
     ).tag(config=True)
 

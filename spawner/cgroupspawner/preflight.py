@@ -13,36 +13,36 @@ import asyncio
 import json
 
 from .errors import PreflightError
-from .launcher import LauncherError, error_line, run_launcher
-from .limits import LIMITS
+from .launcher import LauncherError, error_line
+from .limits import BY_FILE, LIMITS
 
-# check name (prefix of cgspawn check's "check" field) -> the options that
-# cannot work when it fails.
-_MEMORY = ("mem_limit", "mem_guarantee", "mem_swap_limit")
-_CPU = ("cpu_limit", "cpu_guarantee")
+# A finding's id (cgspawn check --json's "id") -> the options that cannot
+# work when it fails. limit.FILE and controller.NAME come from the limits
+# table; a controller no limit needs (io: only unit_extra_properties io.*,
+# which cgspawn refuses itself) blocks nothing; any other id (root,
+# delegation, units, isolation.move, ...) is one every spawn needs.
 _MOUNTS = ("isolate_tmp", "isolate_devices", "readonly_paths", "readwrite_paths")
-CHECK_OPTIONS = {
-    "limit memory.max": ("mem_limit",),
-    "limit memory.low": ("mem_guarantee",),
-    "limit memory.swap.max": ("mem_swap_limit",),
-    "limit cpu.max": ("cpu_limit",),
-    "limit cpu.weight": ("cpu_guarantee",),
-    "limit pids.max": ("tasks_limit",),
-    "memory controller": _MEMORY,
-    "cpu controller": _CPU,
-    "pids controller": ("tasks_limit",),
-    "io controller": (),  # only unit_extra_properties io.*; cgspawn refuses those itself
-    "private mount namespace": _MOUNTS,
-    "no_new_privs": ("disable_user_sudo",),
-    "seccomp filter": ("seccomp_profile",),
-}
+CHECK_OPTIONS = {limit.check_id: (limit.option,) for limit in LIMITS}
+for _limit in LIMITS:
+    _key = "controller." + _limit.controller
+    CHECK_OPTIONS[_key] = CHECK_OPTIONS.get(_key, ()) + (_limit.option,)
+CHECK_OPTIONS.update(
+    {
+        "isolation.mount_namespace": _MOUNTS,
+        "isolation.no_new_privs": ("disable_user_sudo",),
+        "isolation.seccomp": ("seccomp_profile",),
+    }
+)
 
 OPT_OUT = "c.CgroupSpawner.require_enforced_limits = False"
 
 
 class CheckResult:
     """The parsed `cgspawn check --json` (check-kernel.sh --json's shape):
-    a list of {status: ok|warn|fail, check, message, fix}."""
+    a list of {id, status: ok|warn|fail, check, message, fix}. The id
+    (limit.memory.max, controller.cpu, delegation, root, isolation.seccomp,
+    ...) is what the spawner judges by; check, message and fix are for the
+    admin."""
 
     def __init__(self, checks):
         self.checks = checks
@@ -61,11 +61,12 @@ class CheckResult:
 
     @staticmethod
     def options_of(check):
-        """The options a check is about; None: the spawn itself needs it."""
-        name = check.get("check", "")
-        for prefix, options in CHECK_OPTIONS.items():
-            if name.startswith(prefix):
-                return options
+        """The options a finding is about; None: the spawn itself needs it."""
+        finding = check.get("id") or ""
+        if finding in CHECK_OPTIONS:
+            return CHECK_OPTIONS[finding]
+        if finding.startswith("controller."):
+            return ()
         return None
 
     def blocking(self, configured):
@@ -103,26 +104,24 @@ class Preflight:
         cls._results.clear()
 
     @classmethod
-    async def result(cls, prefix, root_args, log):
-        key = (tuple(prefix), tuple(root_args))
-        future = cls._results.get(key)
+    async def result(cls, cgspawn, log):
+        future = cls._results.get(cgspawn.key)
         if future is None:
             future = asyncio.get_running_loop().create_future()
-            cls._results[key] = future
+            cls._results[cgspawn.key] = future
             try:
-                future.set_result(await cls._run(prefix, root_args, log))
+                future.set_result(await cls._run(cgspawn, log))
             except BaseException as e:
-                del cls._results[key]
+                del cls._results[cgspawn.key]
                 future.set_exception(e)
                 future.exception()  # retrieved: no "never retrieved" warning
                 raise
         return await asyncio.shield(future)
 
     @staticmethod
-    async def _run(prefix, root_args, log):
-        argv = list(prefix) + ["check"] + list(root_args) + ["--json"]
+    async def _run(cgspawn, log):
         # Exit 2 (the check could not run) still prints the failed check.
-        rc, out, err = await run_launcher(argv, what="cgspawn check", ok_codes=(0, 1, 2))
+        rc, out, err = await cgspawn.run("check", "--json", ok_codes=(0, 1, 2))
         try:
             result = CheckResult.parse(out)
         except LauncherError:
@@ -143,30 +142,28 @@ class Preflight:
         return result
 
 
-def configured_options(spawner):
-    """The names of the options a start of SPAWNER asks cgspawn to enforce."""
-    names = set()
-    for name in LIMITS:
-        if getattr(spawner, name) is not None:
-            names.add(name)
-    for name in ("isolate_tmp", "isolate_devices", "disable_user_sudo"):
-        if getattr(spawner, name):
-            names.add(name)
+def configured_options(spawner, properties):
+    """The names of the options a start of SPAWNER asks cgspawn to enforce;
+    PROPERTIES (translate_properties') count for the limits they write."""
+    names = {name for name in ("isolate_tmp", "isolate_devices", "disable_user_sudo")
+             if getattr(spawner, name)}
+    names.update(limit.option for limit in LIMITS if getattr(spawner, limit.option) is not None)
+    names.update(BY_FILE[f].option for f, _ in properties if f in BY_FILE)
     for name in ("readonly_paths", "readwrite_paths"):
         if getattr(spawner, name):
             names.add(name)
-    if spawner.seccomp_profile.lower() != "none":
+    if spawner.seccomp_profile != "none":
         names.add("seccomp_profile")
     return names
 
 
-async def options_to_drop(spawner):
+async def options_to_drop(spawner, cgspawn, configured):
     """Run (or reuse) the check and judge this start: returns the set of
     options to leave out (only with require_enforced_limits = False; empty
     when everything works) or raises PreflightError naming the failed check,
     what it breaks and the fix."""
     try:
-        result = await Preflight.result(spawner._launcher_prefix(), spawner._root_args(), spawner.log)
+        result = await Preflight.result(cgspawn, spawner.log)
     except LauncherError as e:
         if spawner.require_enforced_limits:
             raise PreflightError(
@@ -175,7 +172,7 @@ async def options_to_drop(spawner):
             ) from None
         spawner.log.warning("cgspawn check could not run (%s); starting unchecked", e)
         return set()
-    blocking = result.blocking(configured_options(spawner))
+    blocking = result.blocking(configured)
     if not blocking:
         return set()
     if spawner.require_enforced_limits:

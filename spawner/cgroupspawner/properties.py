@@ -1,15 +1,18 @@
 """Translate SystemdSpawner's ``unit_extra_properties`` into cgroup writes.
 
 ``cgspawn`` has no systemd behind it: the only "unit properties" it can apply
-are cgroup v2 interface files of the server's cgroup (``--property
-FILE=VALUE``). So a key of ``unit_extra_properties`` is either
+are cgroup v2 interface files of the server's cgroup: the typed limits'
+files (memory.max, pids.max, ... in limits.py) through their typed flags
+(``--memory-max``, ``--tasks-max``, ...), any other through ``--property
+FILE=VALUE``. So a key of ``unit_extra_properties`` is either
 
 - a cgroup interface file name (it contains a dot: ``io.weight``,
-  ``memory.high``), passed through as it is, or
+  ``memory.high``), passed through as it is (a typed limit's file is
+  converted to its flag's syntax: ``cpu.max`` ``50000 100000`` is ``0.5``), or
 - a systemd resource-control property that has a direct cgroup v2
   equivalent (``MemoryHigh`` -> ``memory.high``), translated here with
   systemd's value syntax (``2G`` is 2 GiB, ``infinity`` is ``max``,
-  ``CPUQuota=50%`` is ``cpu.max 50000 100000``), or
+  ``CPUQuota=50%`` is ``--cpu-max 0.5``), or
 - a systemd accounting switch (``MemoryAccounting`` ...), accepted and
   ignored: cgroup v2 accounts whatever controller is enabled, or
 - anything else, which is rejected with :class:`PropertyError` naming the
@@ -18,6 +21,8 @@ FILE=VALUE``). So a key of ``unit_extra_properties`` is either
 
 import re
 
+from .limits import LIMITS, MAX_CPUS, MAX_TASKS, MIN_CPUS, format_cpus
+
 __all__ = [
     "PropertyError",
     "SYSTEMD_TO_CGROUP",
@@ -25,10 +30,6 @@ __all__ = [
     "translate_properties",
     "parse_systemd_size",
 ]
-
-# cpu.max period, as cgspawn --cpu-max and systemd's CPUQuota= use it.
-CPU_PERIOD_USEC = 100000
-
 
 class PropertyError(ValueError):
     """A unit_extra_properties entry cgspawn cannot apply."""
@@ -89,13 +90,26 @@ def _weight(text):
 
 
 def _cpu_quota(text):
-    """CPUQuota=150% -> '150000 100000' (150 % of one CPU per 100 ms)."""
+    """CPUQuota=150% -> '1.5' (--cpu-max takes CPUs; 150 % of one CPU)."""
     text = text.strip()
     m = re.match(r"^([0-9]+(?:\.[0-9]+)?)%$", text)
     if not m or float(m.group(1)) <= 0:
         raise ValueError("not a percentage of one CPU such as 50% or 200%")
-    quota = round(float(m.group(1)) / 100 * CPU_PERIOD_USEC)
-    return f"{max(quota, 1000)} {CPU_PERIOD_USEC}"
+    cpus = max(float(m.group(1)) / 100, MIN_CPUS)
+    if cpus > MAX_CPUS:
+        raise ValueError(f"more than {MAX_CPUS} CPUs")
+    return format_cpus(cpus)
+
+
+def _cpu_max_file(text):
+    """cpu.max's own 'QUOTA PERIOD' -> CPUs for --cpu-max."""
+    parts = text.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[1]) == 0:
+        raise ValueError("not 'QUOTA PERIOD' in microseconds such as '50000 100000'")
+    cpus = int(parts[0]) / int(parts[1])
+    if not MIN_CPUS <= cpus <= MAX_CPUS:
+        raise ValueError(f"not from {MIN_CPUS} to {MAX_CPUS} CPUs")
+    return format_cpus(cpus)
 
 
 def _cpu_list(text):
@@ -105,25 +119,48 @@ def _cpu_list(text):
     return ",".join(part for part in re.split(r"[ ,]+", text) if part)
 
 
+# The typed limits' value syntax: systemd's (CPUQuota= is a percentage), or
+# the cgroup file's own when a key names the file (cpu.max is QUOTA PERIOD);
+# either way converted to the text of the file's cgspawn flag.
+_FROM_SYSTEMD = {
+    "size": parse_systemd_size,
+    "cpus": _cpu_quota,
+    "weight": _weight,
+    "count": _uint_or_infinity(1, MAX_TASKS),
+}
+_FROM_FILE = dict(_FROM_SYSTEMD, cpus=_cpu_max_file)
+
+
+def _to_flag(limit, convert):
+    def to_flag(text):
+        value = convert(text)
+        if value == "0" and not limit.zero_allowed:
+            raise ValueError(f"0 would leave the server no memory ({limit.flag} refuses it)")
+        return value
+
+    return to_flag
+
+
 # systemd property -> (cgroup interface file, value converter).
 # Only properties whose cgroup v2 file is exactly what systemd itself writes
-# for that property (systemd.resource-control(5)) are translated.
+# for that property (systemd.resource-control(5)) are translated. The typed
+# limits' files (memory.max, pids.max, ...) come from the limits table and
+# go to cgspawn as their typed flags (--memory-max, --tasks-max, ...), as
+# cgspawn takes them through those flags only.
 SYSTEMD_TO_CGROUP = {
     "MemoryMin": ("memory.min", parse_systemd_size),
-    "MemoryLow": ("memory.low", parse_systemd_size),
     "MemoryHigh": ("memory.high", parse_systemd_size),
-    "MemoryMax": ("memory.max", parse_systemd_size),
-    # cgroup v1 name; systemd applies it as MemoryMax= on the unified hierarchy
-    "MemoryLimit": ("memory.max", parse_systemd_size),
-    "MemorySwapMax": ("memory.swap.max", parse_systemd_size),
     "MemoryZSwapMax": ("memory.zswap.max", parse_systemd_size),
-    "TasksMax": ("pids.max", _uint_or_infinity(1, 4194304)),
-    "CPUWeight": ("cpu.weight", _weight),
-    "CPUQuota": ("cpu.max", _cpu_quota),
     "IOWeight": ("io.weight", _weight),
     "AllowedCPUs": ("cpuset.cpus", _cpu_list),
     "AllowedMemoryNodes": ("cpuset.mems", _cpu_list),
 }
+SYSTEMD_TO_CGROUP.update(
+    (name, (limit.file, _to_flag(limit, _FROM_SYSTEMD[limit.kind])))
+    for limit in LIMITS
+    for name in limit.systemd
+)
+_FILE_TO_FLAG = {limit.file: _to_flag(limit, _FROM_FILE[limit.kind]) for limit in LIMITS}
 
 # Accounting switches: cgroup v2 accounts every enabled controller, and
 # SystemdSpawner itself sets some of these, so copied configs keep working.
@@ -182,8 +219,20 @@ def _single_value(key, value):
     return text
 
 
+def _convert(key, text, convert):
+    if convert is None:
+        return text
+    try:
+        return convert(text)
+    except ValueError as e:
+        raise PropertyError(f"unit_extra_properties[{key!r}] = {text!r}: {e}") from None
+
+
 def translate_properties(properties, typed_files=None):
     """``unit_extra_properties`` -> ordered list of (cgroup file, value).
+
+    A typed limit's file (limits.BY_FILE) comes with its flag's text
+    (``('cpu.max', '0.5')`` for CPUQuota=50%), any other with the file's.
 
     typed_files maps cgroup files already written through a typed option
     (``{'memory.max': 'mem_limit'}``); a property writing the same file is an
@@ -204,14 +253,10 @@ def translate_properties(properties, typed_files=None):
                     f"unit_extra_properties: {key!r} is not a cgroup interface file this"
                     " spawner may write (lower-case CONTROLLER.NAME, not cgroup.*)"
                 )
-            cgroup_file, value = key, _single_value(key, raw)
+            cgroup_file, value = key, _convert(key, _single_value(key, raw), _FILE_TO_FLAG.get(key))
         elif key in SYSTEMD_TO_CGROUP:
             cgroup_file, convert = SYSTEMD_TO_CGROUP[key]
-            text = _single_value(key, raw)
-            try:
-                value = convert(text)
-            except ValueError as e:
-                raise PropertyError(f"unit_extra_properties[{key!r}] = {text!r}: {e}") from None
+            value = _convert(key, _single_value(key, raw), convert)
         else:
             hint = _HINTS.get(key)
             why = f"{hint}; " if hint else ""

@@ -7,37 +7,19 @@ meaning (except ``disable_user_sudo``, True by default here), so switching is
 """
 
 import json
-import pwd
 
 from jupyterhub.spawner import Spawner
 from jupyterhub.utils import random_port
 
-from .launcher import (
-    LauncherError,
-    OutputForwarder,
-    encode_env_records,
-    run_launcher,
-    run_spawn,
-)
-from .dynamic import dynamic_user_name
+from .argv import spawn_args
 from .errors import CgroupSpawnerConfigError
-from .limits import LIMITS, cpu_weight_for, format_cpus, limit_args, slice_set_args
-from .options import CgroupSpawnerOptions
-from .preflight import options_to_drop
-from .properties import PropertyError, translate_properties
-
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+from .launcher import LauncherError, OutputForwarder, encode_env_records
+from .limits import format_cpus, slice_set_args
+from .preflight import configured_options, options_to_drop
+from .request import SpawnRequestBuilder
 
 
-class DynamicUser:
-    """What build_spawn_argv/build_env need of a dynamic user: its name."""
-
-    def __init__(self, name):
-        self.pw_name = name
-        self.pw_dir = None
-
-
-class CgroupSpawner(CgroupSpawnerOptions, Spawner):
+class CgroupSpawner(SpawnRequestBuilder, Spawner):
     # ---- lifecycle ----
 
     def __init__(self, *args, **kwargs):
@@ -57,18 +39,6 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
         self._last_oom_kill = 0
         self._output = None
         self.log.debug("user:%s initialized spawner with unit %s", self._log_name, self.unit_name)
-
-    def _expand_user_vars(self, string):
-        """Expand {USERNAME}, {USERID} and {SERVERNAME}.
-
-        Only these placeholders are replaced; any other braces are left as
-        they are (so JSON in args survives).
-        """
-        return (
-            string.replace("{USERNAME}", self.user.name)
-            .replace("{USERID}", str(self.user.id))
-            .replace("{SERVERNAME}", self.name or "")
-        )
 
     def _default_unit_name(self):
         name = self._expand_user_vars(self.unit_name_template)
@@ -107,122 +77,6 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
         self._unit_known = False
         self._last_oom_kill = 0
 
-    # ---- building the request ----
-
-    def _launcher_prefix(self):
-        prefix = ["sudo", "-n"] if self.sudo else []
-        return prefix + [self.launcher_path]
-
-    def _root_args(self):
-        return ["--cgroup-root", self.cgroup_root] if self.cgroup_root else []
-
-    def _unix_user(self):
-        """The server's user: a passwd entry, or with dynamic_users one with
-        the dynamic name and no home (cgspawn allocates both; as in
-        SystemdSpawner, username_template and user_workingdir are ignored)."""
-        if self.dynamic_users:
-            return DynamicUser(dynamic_user_name(self.user.name))
-        name = self._expand_user_vars(self.username_template)
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            raise CgroupSpawnerConfigError(
-                f"No Unix user named {name!r} for JupyterHub user {self.user.name!r}"
-                f" (username_template = {self.username_template!r}; or set"
-                " c.CgroupSpawner.dynamic_users = True for users without an account)"
-            ) from None
-
-    def _typed_limit_args(self, drop=()):
-        """(argv, {cgroup file: option name}) for the typed limit options."""
-        return limit_args({name: getattr(self, name) for name in LIMITS}, drop)
-
-    cpu_weight_for = staticmethod(cpu_weight_for)
-
-    def build_env(self, pw):
-        """The server's environment: get_env() plus PATH, HOME, USER, SHELL.
-
-        Values set in c.Spawner.environment win over the computed ones.
-        """
-        env = self.get_env()
-        configured = set(self.environment)
-        base_path = env.get("PATH") or DEFAULT_PATH
-        if self.extra_paths:
-            extra = [self._expand_user_vars(p) for p in self.extra_paths]
-            env["PATH"] = ":".join(extra + [base_path])
-        elif "PATH" not in configured:
-            env["PATH"] = base_path
-        # A dynamic user's HOME and USER come from cgspawn (--setenv-defaults).
-        if "HOME" not in configured and pw.pw_dir is not None:
-            env["HOME"] = pw.pw_dir
-        if "USER" not in configured and pw.pw_dir is not None:
-            env["USER"] = pw.pw_name
-        if "SHELL" not in configured:
-            env["SHELL"] = self.default_shell
-        # MEM_LIMIT/CPU_LIMIT (and the guarantees) come from get_env() exactly
-        # as JupyterHub exports them.
-        return env
-
-    def build_spawn_argv(self, pw, drop=()):
-        """The full `cgspawn spawn ...` argv (without secrets: those go on stdin).
-
-        drop: options to leave out (the preflight's, with
-        require_enforced_limits = False)."""
-        if self.devices and not self.isolate_devices:
-            raise CgroupSpawnerConfigError(
-                "c.CgroupSpawner.devices needs c.CgroupSpawner.isolate_devices = True"
-                " (devices are added to the private /dev)"
-            )
-        limit_args, typed_files = self._typed_limit_args(drop)
-        try:
-            props = translate_properties(self.unit_extra_properties, typed_files)
-        except PropertyError as e:
-            raise CgroupSpawnerConfigError(str(e)) from None
-
-        argv = self._launcher_prefix() + ["spawn"] + self._root_args()
-        argv += ["--unit", self.unit_name, "--user", pw.pw_name]
-        if self.dynamic_users:
-            argv += ["--dynamic-user", "--dynamic-user-shell", self.default_shell]
-            if self.dynamic_user_range:
-                argv += ["--dynamic-user-range", self.dynamic_user_range]
-            if self.dynamic_user_state:
-                argv += ["--dynamic-user-state", self.dynamic_user_state]
-        if self.slice:
-            argv += ["--slice", self.slice]
-        argv += ["--env-stdin", "--setenv-defaults"]
-        argv += limit_args
-        for cgroup_file, value in props:
-            argv += ["--property", f"{cgroup_file}={value}"]
-        if self.isolate_tmp and "isolate_tmp" not in drop:
-            argv.append("--private-tmp")
-        if self.isolate_devices and "isolate_devices" not in drop:
-            argv.append("--private-devices")
-            for device in self.devices:
-                argv += ["--device", device]
-        if "readonly_paths" not in drop:
-            for path in self.readonly_paths or []:
-                argv += ["--read-only", self._expand_user_vars(path)]
-        if "readwrite_paths" not in drop:
-            for path in self.readwrite_paths or []:
-                argv += ["--read-write", self._expand_user_vars(path)]
-        seccomp = "none" if "seccomp_profile" in drop else self.seccomp_profile.lower()
-        argv += ["--seccomp", seccomp]
-        if not self.disable_user_sudo or "disable_user_sudo" in drop:
-            argv.append("--allow-new-privileges")
-        if self.user_workingdir is not None and not self.dynamic_users:
-            argv += ["--workdir", self._expand_user_vars(self.user_workingdir)]
-        if self.log_target.lower() != "auto":
-            argv += ["--log-target", self.log_target.lower()]
-        argv.append("--")
-        argv += [self._expand_user_vars(c) for c in self.cmd]
-        argv += [self._expand_user_vars(a) for a in self.get_args()]
-        return argv
-
-    def _slice_set_args(self):
-        """`slice set` arguments when the server's slice has slice_limits."""
-        if not self.slice or self.slice not in self.slice_limits:
-            return None
-        return slice_set_args(self.slice, self.slice_limits[self.slice])
-
     def _choose_port(self):
         """A configured port is kept; otherwise a fresh random port per start
         (as SystemdSpawner does)."""
@@ -234,8 +88,7 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
 
     async def _status(self):
         """`cgspawn status UNIT --json` -> dict (exit 0 running, 3 not)."""
-        argv = self._launcher_prefix() + ["status"] + self._root_args() + [self.unit_name, "--json"]
-        _, out, _ = await run_launcher(argv, what="cgspawn status", ok_codes=(0, 3))
+        _, out, _ = await self.cgspawn.run("status", self.unit_name, "--json", ok_codes=(0, 3))
         try:
             status = json.loads(out)
         except ValueError:
@@ -247,13 +100,7 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
         return status
 
     async def _stop_unit(self, timeout):
-        argv = (
-            self._launcher_prefix()
-            + ["stop"]
-            + self._root_args()
-            + [self.unit_name, "--timeout", format_cpus(timeout)]
-        )
-        await run_launcher(argv, what="cgspawn stop")
+        await self.cgspawn.run("stop", self.unit_name, "--timeout", format_cpus(timeout))
 
     async def start(self):
         self._starting = True
@@ -266,28 +113,39 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
     async def _start(self):
         # self.unit_name: from the template, or the one load_state() restored
         # (as in SystemdSpawner: a changed template never loses a server).
+        # The options were validated at load; what is left to refuse is
+        # checked before anything runs: the user and the environment.
         pw = self._unix_user()
         port = self._choose_port()
         self.log.debug("user:%s using port %s for unit %s", self._log_name, port, self.unit_name)
-        # Everything that can be refused is checked before anything runs.
-        argv = self.build_spawn_argv(pw)
-        slice_args = self._slice_set_args()
-        env = self.build_env(pw)
         try:
-            records = encode_env_records(env)
+            records = encode_env_records(self.build_env(pw))
         except ValueError as e:
             raise CgroupSpawnerConfigError(f"cannot pass the server's environment: {e}") from None
         # Then whether this host can enforce it (`cgspawn check`, once per hub).
-        drop = await options_to_drop(self)
-        if drop:
-            argv = self.build_spawn_argv(pw, drop)
-        if slice_args:
-            argv_set = self._launcher_prefix() + ["slice", "set"] + self._root_args() + slice_args
-            await run_launcher(argv_set, what="cgspawn slice set")
+        configured = configured_options(self, self._properties())
+        drop = await options_to_drop(self, self.cgspawn, configured)
+        args = spawn_args(self._spawn_request(pw, drop))
+        if self.slice and self.slice in self.slice_limits:
+            slice_args = slice_set_args(self.slice, self.slice_limits[self.slice])
+            await self.cgspawn.run("slice set", *slice_args)
+        await self._stop_lost_unit()
+        self.log.info("user:%s spawning %s", self._log_name, " ".join(self.cgspawn.argv("spawn", *args)))
+        self._close_output()
+        out, err, open_fds = await self.cgspawn.spawn(args, stdin=records)
+        self._take_spawn_output(out, err, open_fds)
+        self._unit_known = True
+        self._last_oom_kill = 0
+        try:
+            self.cgroup_path = (await self._status()).get("path") or None
+        except LauncherError as e:
+            self.log.warning("user:%s cannot read the cgroup of %s: %s", self._log_name, self.unit_name, e)
+        return (self.ip or "127.0.0.1", self.port)
 
-        # A unit of this name still running is a server the hub lost track of
-        # (a remnant of an earlier install or a lost state): SystemdSpawner
-        # stops it and starts ours in its place, and so do we.
+    async def _stop_lost_unit(self):
+        """A unit of this name still running is a server the hub lost track
+        of (a remnant of an earlier install or a lost state): SystemdSpawner
+        stops it and starts ours in its place, and so do we."""
         status = await self._status()
         if status["state"] == "running":
             self.log.warning(
@@ -297,9 +155,10 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
             )
             await self._stop_unit(self.stop_timeout)
 
-        self.log.info("user:%s spawning %s", self._log_name, " ".join(argv))
-        self._close_output()
-        out, err, open_fds = await run_spawn(argv, stdin=records)
+    def _take_spawn_output(self, out, err, open_fds):
+        """cgspawn's stdout starts with the server's pid; its own lines on
+        stderr say `cgspawn:`; anything else is the server's (logged), and
+        pipes the server still holds are forwarded."""
         self.pid = 0
         server_lines = []
         for line in out.splitlines():
@@ -318,13 +177,6 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
             self._log_server_line(line)
         if open_fds:
             self._output = OutputForwarder(open_fds, self._log_server_line)
-        self._unit_known = True
-        self._last_oom_kill = 0
-        try:
-            self.cgroup_path = (await self._status()).get("path") or None
-        except LauncherError as e:
-            self.log.warning("user:%s cannot read the cgroup of %s: %s", self._log_name, self.unit_name, e)
-        return (self.ip or "127.0.0.1", self.port)
 
     def _log_server_line(self, line):
         self.log.info("[%s] %s", self.unit_name, line)
@@ -377,9 +229,8 @@ class CgroupSpawner(CgroupSpawnerOptions, Spawner):
             if oom > 0:
                 self._log_oom(status, "the server exited after OOM kills")
                 exit_status = 1
-            argv = self._launcher_prefix() + ["cleanup"] + self._root_args() + [self.unit_name]
             try:
-                await run_launcher(argv, what="cgspawn cleanup")
+                await self.cgspawn.run("cleanup", self.unit_name)
             except LauncherError as e:
                 self.log.warning("user:%s %s", self._log_name, e)
         self._unit_known = False

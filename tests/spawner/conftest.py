@@ -32,7 +32,7 @@ from jupyterhub.roles import create_role, get_default_roles  # noqa: E402
 from jupyterhub.tests.mocking import MockHub  # noqa: E402
 from jupyterhub.user import User  # noqa: E402
 
-import cgroupspawner.spawner as spawner_module  # noqa: E402
+import cgroupspawner.request as request_module  # noqa: E402
 from cgroupspawner import CgroupSpawner  # noqa: E402
 from cgroupspawner.launcher import decode_env_records  # noqa: E402
 from cgroupspawner.preflight import Preflight  # noqa: E402
@@ -62,7 +62,7 @@ def fake_passwd(monkeypatch):
             return pwd.struct_passwd(FAKE_USERS[name])
         raise KeyError(name)
 
-    monkeypatch.setattr(spawner_module.pwd, "getpwnam", getpwnam)
+    monkeypatch.setattr(request_module.pwd, "getpwnam", getpwnam)
 
 
 FAKE_LAUNCHER = textwrap.dedent(
@@ -141,33 +141,37 @@ def status_json(state, unit="jupyter-alice-singleuser", **figures):
     return {"rc": 0 if state == "running" else 3, "stdout": json.dumps(doc) + "\n"}
 
 
-CHECK_NAMES = [
-    "cgroup root /sys/fs/cgroup/system.slice/jupyterhub.service",
-    "delegated by systemd (trusted.delegate on /sys/fs/cgroup/system.slice/jupyterhub.service)",
-    "memory controller enabled for units",
-    "cpu controller enabled for units",
-    "pids controller enabled for units",
-    "create a unit cgroup",
-    "limit memory.max written and read back",
-    "limit memory.low written and read back",
-    "limit memory.swap.max written and read back",
-    "limit cpu.max written and read back",
-    "limit cpu.weight written and read back",
-    "limit pids.max written and read back",
-    "move a process into a unit cgroup",
-    "private mount namespace with a fresh /tmp",
-    "no_new_privs",
-    "seccomp filter (keyctl answered EPERM)",
+# (id, check) of each finding of `cgspawn check --json`, in cgspawn's order.
+CHECKS = [
+    ("root", "cgroup root /sys/fs/cgroup/system.slice/jupyterhub.service"),
+    ("delegation", "delegated by systemd (trusted.delegate on /sys/fs/cgroup/system.slice/jupyterhub.service)"),
+    ("controller.memory", "memory controller enabled for units"),
+    ("controller.cpu", "cpu controller enabled for units"),
+    ("controller.pids", "pids controller enabled for units"),
+    ("units", "create a unit cgroup"),
+    ("limit.memory.max", "limit memory.max written and read back"),
+    ("limit.memory.low", "limit memory.low written and read back"),
+    ("limit.memory.swap.max", "limit memory.swap.max written and read back"),
+    ("limit.cpu.max", "limit cpu.max written and read back"),
+    ("limit.cpu.weight", "limit cpu.weight written and read back"),
+    ("limit.pids.max", "limit pids.max written and read back"),
+    ("isolation.move", "move a process into a unit cgroup"),
+    ("isolation.mount_namespace", "private mount namespace with a fresh /tmp"),
+    ("isolation.no_new_privs", "no_new_privs"),
+    ("isolation.seccomp", "seccomp filter (keyctl answered EPERM)"),
 ]
 
 
 def check_json(failed=(), rc=None):
     """A `cgspawn check --json` answer in cgspawn's own shape; FAILED:
-    {check name: (message, fix) or message} (a name not in CHECK_NAMES is added)."""
-    failed = {k: v if isinstance(v, tuple) else (v, "") for k, v in dict(failed).items()}
-    checks = [{"status": "ok", "check": n, "message": "", "fix": ""}
-              for n in CHECK_NAMES if n not in failed]
-    checks += [{"status": "fail", "check": n, "message": m, "fix": f} for n, (m, f) in failed.items()]
+    {id: (check, message, fix)} (an id not in CHECKS is added). A failed
+    finding's check is its name without the ok line's tail, as cgspawn
+    prints it ("limit memory.max", not "... written and read back")."""
+    failed = dict(failed)
+    checks = [{"id": i, "status": "ok", "check": n, "message": "", "fix": ""}
+              for i, n in CHECKS if i not in failed]
+    checks += [{"id": i, "status": "fail", "check": n, "message": m, "fix": f}
+               for i, (n, m, f) in failed.items()]
     status = rc if rc is not None else 1 if failed else 0
     doc = {"verdict": "fail" if failed else "ok", "exit_status": status,
            "cgroup": "/sys/fs/cgroup/system.slice/jupyterhub.service", "checks": checks}

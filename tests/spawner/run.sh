@@ -8,6 +8,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../../spawner" && pwd)"
 export PYTHONPATH="$src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
+# The contract tests run the real cgspawn: the build tree's unless given.
+export CGSPAWN_BINARY="${CGSPAWN_BINARY:-$(cd "$here/../.." && pwd)/build/launcher/cgspawn}"
 # Debian's jupyterhub lives in /usr/bin/python3's dist-packages, not in
 # whatever python3 comes first on PATH.
 exec /usr/bin/python3 -m pytest -q "$here" "$@"

@@ -127,11 +127,17 @@ async def test_slice_without_limits_entry(make_spawner, launcher):
         ("8G", r"\['students'\] must be a dict of limits"),
     ],
 )
-async def test_bad_slice_limits_refused_before_anything_runs(make_spawner, launcher, limits, message):
-    spawner = make_spawner(slice="students", slice_limits={"students": limits})
+def test_bad_slice_limits_refused_at_load(make_spawner, launcher, limits, message):
     with pytest.raises(CgroupSpawnerConfigError, match=message):
-        await spawner.start()
+        make_spawner(slice="students", slice_limits={"students": limits})
     assert launcher.calls(include_check=True) == []
+
+
+@pytest.mark.parametrize("value", ["20000", "3-2", "a-b", "20000-29999x"])
+def test_bad_dynamic_user_range_refused_at_load(make_spawner, value):
+    with pytest.raises(CgroupSpawnerConfigError,
+                       match=rf"c.CgroupSpawner.dynamic_user_range = '{value}' is not a uid range"):
+        make_spawner(dynamic_users=True, dynamic_user_range=value)
 
 
 async def test_slice_set_failure_stops_the_start(make_spawner, launcher):

@@ -4,7 +4,7 @@ import pytest
 
 from cgroupspawner import CgroupSpawnerConfigError
 from cgroupspawner.launcher import LAUNCHER_ENV, decode_env_records, encode_env_records
-from cgroupspawner.spawner import DEFAULT_PATH
+from cgroupspawner.launcher import DEFAULT_PATH
 
 
 async def test_stdin_records_are_the_env(make_spawner, launcher):

@@ -80,6 +80,16 @@ CASES = {
         {"unit_extra_properties": {"io.weight": "200", "MemoryHigh": "2G"}},
         ["--property", "io.weight=200", "--property", "memory.high=2147483648"],
     ),
+    # systemd properties of the typed limits become the typed flags (cgspawn
+    # refuses --property for their files), in the properties' order
+    "typed_properties": (
+        {"unit_extra_properties": {"TasksMax": "100", "MemoryMax": "1G", "CPUQuota": "50%",
+                                   "io.weight": "5", "CPUWeight": "200", "MemoryLow": "1M",
+                                   "MemorySwapMax": "0"}},
+        ["--tasks-max", "100", "--memory-max", "1073741824", "--cpu-max", "0.5",
+         "--cpu-weight", "200", "--memory-low", "1048576", "--memory-swap-max", "0",
+         "--property", "io.weight=5"],
+    ),
     "all_limits": (
         {"mem_limit": "2G", "mem_guarantee": "1G", "mem_swap_limit": "1G", "cpu_limit": 1,
          "cpu_guarantee": 1, "tasks_limit": 100},
@@ -204,14 +214,33 @@ def test_named_servers_never_collide(make_spawner):
     assert len(names) == 4
 
 
-# ---- refusals at start() ----
+# ---- refusals when the config loads ----
 
 
-async def test_devices_need_isolate_devices(make_spawner, launcher):
-    spawner = make_spawner(devices=["/dev/fuse"])
+def test_devices_need_isolate_devices(make_spawner, launcher):
+    with pytest.raises(CgroupSpawnerConfigError, match="devices needs c.CgroupSpawner.isolate_devices = True"):
+        make_spawner(devices=["/dev/fuse"])
+    spawner = make_spawner(devices=["/dev/fuse"], isolate_devices=True)  # either order
     with pytest.raises(CgroupSpawnerConfigError, match="isolate_devices"):
-        await spawner.start()
-    assert launcher.calls() == []  # refused before running anything
+        spawner.isolate_devices = False
+    assert spawner.isolate_devices is True  # the bad value was not kept
+    assert launcher.calls() == []
+
+
+@pytest.mark.parametrize(
+    "traits, message",
+    [
+        ({"mem_limit": 0}, r"mem_limit = 0 0 would leave the server no memory \(--memory-max"),
+        ({"cpu_limit": 0.001}, r"cpu_limit = 0.001 must be from 0.01 to 4096 CPUs"),
+        ({"cpu_limit": 5000}, r"cpu_limit = 5000(.0)? must be from 0.01 to 4096"),
+        ({"cpu_guarantee": -1}, r"cpu_guarantee = -1(.0)? must be a non-negative number"),
+        ({"tasks_limit": 0}, r"tasks_limit = 0 must be from 1 to 4194304 \(--tasks-max\)"),
+    ],
+)
+def test_bad_limits_refused_at_load(make_spawner, launcher, traits, message):
+    with pytest.raises(CgroupSpawnerConfigError, match=r"c\.CgroupSpawner\." + message):
+        make_spawner(**traits)
+    assert launcher.calls() == []
 
 
 def test_seccomp_profile_validated(make_spawner):
@@ -226,3 +255,17 @@ def test_cpu_weight_mapping():
     assert CgroupSpawner.cpu_weight_for(2.5) == 250
     assert CgroupSpawner.cpu_weight_for(0) == 1
     assert CgroupSpawner.cpu_weight_for(1000) == 10000
+
+
+def test_config_file_options_are_validated_as_it_loads(make_spawner):
+    """The hub's config (not only keyword arguments), in any order."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.CgroupSpawner.devices = ["/dev/fuse"]
+    config.CgroupSpawner.isolate_devices = True
+    config.CgroupSpawner.unit_extra_properties = {"TasksMax": "10"}
+    assert make_spawner(config=config).devices == ["/dev/fuse"]
+    config.CgroupSpawner.tasks_limit = 5
+    with pytest.raises(CgroupSpawnerConfigError, match="pids.max, which c.CgroupSpawner.tasks_limit already sets"):
+        make_spawner(config=config)

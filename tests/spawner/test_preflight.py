@@ -8,9 +8,13 @@ from conftest import check_json
 
 from cgroupspawner import CgroupSpawnerConfigError
 
-MEM_FAIL = {"limit memory.max": "not offered by the kernel for units; mem_limit cannot be enforced"}
+# The spawner judges a finding by its id; check, message and fix are only
+# shown (the message names no spawner option: cgspawn does not know them).
+MEM_FAIL = {"limit.memory.max": ("limit memory.max", "not offered by the kernel for units",
+                                 "run kernel-check/check-kernel.sh for the cause")}
 DELEGATION_FAIL = {
-    "delegation": ("/sys/fs/cgroup/x is not delegated by systemd (no trusted.delegate xattr)",
+    "delegation": ("delegation",
+                   "/sys/fs/cgroup/x is not delegated by systemd (no trusted.delegate xattr)",
                    "add Delegate=yes to the unit that owns it")
 }
 
@@ -75,20 +79,21 @@ async def test_opt_out_drops_only_what_cannot_work(make_spawner, launcher, caplo
 
 
 @pytest.mark.parametrize(
-    "check_name, traits, flag, kept",
+    "finding, traits, flag, kept",
     [
-        ("private mount namespace with a fresh /tmp", {"isolate_tmp": True}, "--private-tmp", None),
-        ("private mount namespace with a fresh /tmp", {"readonly_paths": ["/"]}, "--read-only", None),
-        ("seccomp filter (keyctl answered EPERM)", {}, "default", "none"),
+        ("isolation.mount_namespace", {"isolate_tmp": True}, "--private-tmp", None),
+        ("isolation.mount_namespace", {"readonly_paths": ["/"]}, "--read-only", None),
+        ("isolation.seccomp", {}, "default", "none"),
     ],
 )
-async def test_isolation_failures(make_spawner, launcher, check_name, traits, flag, kept):
-    launcher.behave(check=check_json({check_name: "failed"}))
+async def test_isolation_failures(make_spawner, launcher, finding, traits, flag, kept):
+    failed = {finding: (finding, "failed", "")}
+    launcher.behave(check=check_json(failed))
     with pytest.raises(CgroupSpawnerConfigError, match="cannot work on this host"):
         await make_spawner(**traits).start()
     assert launcher.calls_of("spawn") == []
 
-    launcher.behave(check=check_json({check_name: "failed"}))
+    launcher.behave(check=check_json(failed))
     await make_spawner(require_enforced_limits=False, **traits).start()
     argv = launcher.spawn_call()["argv"]
     assert flag not in argv
@@ -122,7 +127,7 @@ async def test_check_that_cannot_run_is_retried(make_spawner, launcher):
 
 
 async def test_check_exit_2_with_its_verdict(make_spawner, launcher):
-    launcher.behave(check=check_json({"find the delegated cgroup": "/x: no such cgroup"}, rc=2))
+    launcher.behave(check=check_json({"root": ("find the delegated cgroup", "/x: no such cgroup", "")}, rc=2))
     with pytest.raises(CgroupSpawnerConfigError,
                        match="the spawn cannot work.*FAIL find the delegated cgroup: /x: no such"):
         await make_spawner().start()
@@ -132,3 +137,35 @@ async def test_check_that_cannot_run_with_opt_out(make_spawner, launcher):
     launcher.behave(check={"rc": 0, "stdout": "not json"})
     await make_spawner(mem_limit="1G", require_enforced_limits=False).start()
     assert "--memory-max" in launcher.spawn_call()["argv"]
+
+
+async def test_a_property_of_a_typed_limit_is_judged_like_its_option(make_spawner, launcher):
+    """TasksMax is --tasks-max: a failed limit.pids.max refuses it too, and
+    the opt-out drops it."""
+    failed = {"limit.pids.max": ("limit pids.max", "wrote '50', read back 'max'", "")}
+    launcher.behave(check=check_json(failed))
+    with pytest.raises(CgroupSpawnerConfigError, match="^tasks_limit cannot work on this host"):
+        await make_spawner(unit_extra_properties={"TasksMax": "100", "io.weight": "5"}).start()
+    launcher.behave(check=check_json(failed))
+    await make_spawner(require_enforced_limits=False,
+                       unit_extra_properties={"TasksMax": "100", "io.weight": "5"}).start()
+    argv = launcher.spawn_call()["argv"]
+    assert "--tasks-max" not in argv and "io.weight=5" in argv
+
+
+@pytest.mark.parametrize(
+    "finding, refused",
+    [("controller.io", False), ("controller.hugetlb", False), ("units", True), ("isolation.move", True),
+     ("something.new", True)],
+)
+async def test_findings_no_option_names(make_spawner, launcher, finding, refused):
+    """A controller no limit uses breaks nothing; any other finding the
+    table does not name is one every spawn needs."""
+    launcher.behave(check=check_json({finding: (finding, "failed", "")}))
+    spawner = make_spawner(mem_limit="1G")
+    if refused:
+        with pytest.raises(CgroupSpawnerConfigError, match=f"^the spawn cannot work.*FAIL {finding}"):
+            await spawner.start()
+    else:
+        await spawner.start()
+        assert len(launcher.calls_of("spawn")) == 1

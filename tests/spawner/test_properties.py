@@ -22,9 +22,14 @@ from cgroupspawner.properties import PropertyError, parse_systemd_size, translat
         ({"TasksMax": "infinity"}, [("pids.max", "max")]),
         ({"CPUWeight": "500"}, [("cpu.weight", "500")]),
         ({"IOWeight": "200"}, [("io.weight", "200")]),
-        ({"CPUQuota": "50%"}, [("cpu.max", "50000 100000")]),
-        ({"CPUQuota": "200%"}, [("cpu.max", "200000 100000")]),
-        ({"CPUQuota": "12.5%"}, [("cpu.max", "12500 100000")]),
+        # a typed limit's file comes in its flag's syntax (--cpu-max: CPUs)
+        ({"CPUQuota": "50%"}, [("cpu.max", "0.5")]),
+        ({"CPUQuota": "200%"}, [("cpu.max", "2")]),
+        ({"CPUQuota": "12.5%"}, [("cpu.max", "0.125")]),
+        ({"CPUQuota": "0.5%"}, [("cpu.max", "0.01")]),
+        ({"cpu.max": "50000 100000"}, [("cpu.max", "0.5")]),
+        ({"memory.max": "max"}, [("memory.max", "max")]),
+        ({"pids.max": "max"}, [("pids.max", "max")]),
         ({"AllowedCPUs": "0-3 6"}, [("cpuset.cpus", "0-3,6")]),
         ({"AllowedMemoryNodes": "0"}, [("cpuset.mems", "0")]),
         # cgroup interface files pass through
@@ -59,6 +64,9 @@ def test_translation(props, expected):
         ({"CPUWeight": "20000"}, r"weight from 1 to 10000"),
         ({"CPUQuota": "50"}, r"percentage"),
         ({"AllowedCPUs": "all"}, r"list of CPUs"),
+        ({"MemoryMax": "0"}, r"'MemoryMax'\] = '0': 0 would leave the server no memory \(--memory-max"),
+        ({"CPUQuota": "500000%"}, r"more than 4096 CPUs"),
+        ({"cpu.max": "max 100000"}, r"'cpu.max'\] = 'max 100000': not 'QUOTA PERIOD'"),
         ({"cgroup.procs": "1"}, r"'cgroup.procs' is not a cgroup interface file this spawner may write"),
         ({"Memory.Max": "1"}, r"not a cgroup interface file"),
         ({"io.weight": "1\n2"}, r"one non-empty line"),
@@ -87,22 +95,24 @@ def test_sizes():
         parse_systemd_size("1Q")
 
 
-async def test_rejected_at_start_with_clear_error(make_spawner, launcher):
-    spawner = make_spawner(unit_extra_properties={"RestrictAddressFamilies": "AF_INET"})
+def test_rejected_at_load_with_clear_error(make_spawner, launcher):
     with pytest.raises(CgroupSpawnerConfigError) as info:
-        await spawner.start()
+        make_spawner(unit_extra_properties={"RestrictAddressFamilies": "AF_INET"})
     message = str(info.value)
+    assert message.startswith("c.CgroupSpawner.unit_extra_properties: ")
     assert "RestrictAddressFamilies" in message
     assert "supported are cgroup interface files" in message and "MemoryHigh" in message
     assert info.value.jupyterhub_message == message
     assert launcher.calls() == []  # refused before running anything
 
 
-async def test_conflict_with_mem_limit_at_start(make_spawner, launcher):
-    spawner = make_spawner(mem_limit="1G", unit_extra_properties={"MemoryLimit": "2G"})
+def test_conflict_with_mem_limit_at_load(make_spawner, launcher):
     with pytest.raises(CgroupSpawnerConfigError, match="mem_limit already sets"):
-        await spawner.start()
-    assert launcher.calls() == []  # refused before running anything
+        make_spawner(mem_limit="1G", unit_extra_properties={"MemoryLimit": "2G"})
+    spawner = make_spawner(unit_extra_properties={"MemoryLimit": "2G"})
+    with pytest.raises(CgroupSpawnerConfigError, match="mem_limit already sets"):
+        spawner.mem_limit = "1G"  # set later: the same check
+    assert launcher.calls() == []
 
 
 async def test_systemdspawner_style_config_works(make_spawner, launcher):
@@ -112,6 +122,8 @@ async def test_systemdspawner_style_config_works(make_spawner, launcher):
     )
     await spawner.start()
     argv = launcher.spawn_call()["argv"]
-    i = argv.index("--property")
-    assert argv[i : i + 4] == ["--property", "pids.max=100", "--property", "io.weight=50"]
-    assert argv.count("--property") == 2
+    # TasksMax goes to cgspawn as --tasks-max: cgspawn refuses
+    # --property pids.max ("is set with --tasks-max: use that flag")
+    i = argv.index("--tasks-max")
+    assert argv[i : i + 4] == ["--tasks-max", "100", "--property", "io.weight=50"]
+    assert argv.count("--property") == 1

@@ -1,0 +1,79 @@
+"""The options, validated when the config loads.
+
+A bad value raises CgroupSpawnerConfigError (a TraitError) naming the
+option and the fix while traitlets sets it, so a bad config fails once, at
+load, instead of at every start(). traitlets holds the cross-checks (devices
+need isolate_devices; a property must not write a typed limit's file) until
+every option of the config is set, so their order does not matter.
+"""
+
+import re
+
+from traitlets import validate
+
+from .errors import CgroupSpawnerConfigError
+from .limits import BY_OPTION, OPTIONS, slice_set_args
+from .options import CgroupSpawnerOptions
+from .properties import PropertyError, translate_properties
+
+_RANGE_RE = re.compile(r"^([0-9]{1,10})-([0-9]{1,10})$")
+
+
+class ValidatedOptions(CgroupSpawnerOptions):
+    def _typed_files(self, limits):
+        """{cgroup file: option} of the typed limits set in LIMITS."""
+        return {BY_OPTION[o].file: o for o, v in limits.items() if v is not None}
+
+    def _checked_properties(self, properties, limits):
+        try:
+            return translate_properties(properties, self._typed_files(limits))
+        except PropertyError as e:
+            raise CgroupSpawnerConfigError(f"c.CgroupSpawner.{e}") from None
+
+    def limit_values(self):
+        """{limit option: value or None}."""
+        return {name: getattr(self, name) for name in OPTIONS}
+
+    @validate(*OPTIONS)
+    def _valid_limit(self, proposal):
+        name, value = proposal.trait.name, proposal.value
+        if value is not None:
+            problem = BY_OPTION[name].problem(value)
+            if problem:
+                raise CgroupSpawnerConfigError(f"c.CgroupSpawner.{name} = {value!r} {problem}")
+            self._checked_properties(self.unit_extra_properties, {**self.limit_values(), name: value})
+        return value
+
+    @validate("unit_extra_properties")
+    def _valid_properties(self, proposal):
+        self._checked_properties(proposal.value, self.limit_values())
+        return proposal.value
+
+    @validate("devices", "isolate_devices")
+    def _valid_devices(self, proposal):
+        devices = proposal.value if proposal.trait.name == "devices" else self.devices
+        isolate = proposal.value if proposal.trait.name == "isolate_devices" else self.isolate_devices
+        if devices and not isolate:
+            raise CgroupSpawnerConfigError(
+                "c.CgroupSpawner.devices needs c.CgroupSpawner.isolate_devices = True"
+                " (devices are added to the private /dev)"
+            )
+        return proposal.value
+
+    @validate("slice_limits")
+    def _valid_slice_limits(self, proposal):
+        for slice_name, limits in proposal.value.items():
+            slice_set_args(slice_name, limits)
+        return proposal.value
+
+    @validate("dynamic_user_range")
+    def _valid_dynamic_user_range(self, proposal):
+        text = proposal.value
+        m = _RANGE_RE.match(text) if text is not None else None
+        if text is not None and (not m or int(m.group(1)) > int(m.group(2))):
+            # Its bounds are cgspawn's (and through sudo the policy's) to judge.
+            raise CgroupSpawnerConfigError(
+                f"c.CgroupSpawner.dynamic_user_range = {text!r} is not a uid range"
+                " 'MIN-MAX' with MIN <= MAX, e.g. '20000-29999'"
+            )
+        return text

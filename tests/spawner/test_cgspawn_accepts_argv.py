@@ -1,0 +1,68 @@
+"""The argv the spawner builds, parsed by the real `cgspawn spawn`.
+
+The spawn must stop before it creates anything, so it is steered into a bad
+request after the step under test:
+- everywhere: a --cgroup-root that does not exist, refused after the command
+  line parsed, so CLI11 took every flag the builder emits;
+- where a cgroup2 filesystem is mounted (CI hosts, the guest): a real cgroup
+  directory and a user that does not exist, refused at the user lookup,
+  which comes after the limit plan, so cgspawn also took every limit value
+  (and no typed limit's file arrived as --property, which it refuses).
+"""
+
+import os
+import pwd
+
+import pytest
+from real_cgspawn import run
+
+NO_USER = "cgspawn-contract-nobody"
+EVERYTHING = dict(
+    mem_limit="1G", mem_guarantee="256M", mem_swap_limit=0, cpu_limit=1.5, cpu_guarantee=0.5,
+    tasks_limit=200, isolate_tmp=True, isolate_devices=True, devices=["/dev/fuse"],
+    readonly_paths=["/usr"], readwrite_paths=["/tmp"], disable_user_sudo=False,
+    user_workingdir="/tmp", log_target="stderr", slice="students", seccomp_profile="none",
+    unit_extra_properties={"io.weight": "200", "MemoryHigh": "2G"},
+)
+BY_PROPERTY = dict(
+    unit_extra_properties={"MemoryMax": "1G", "MemoryLow": "1M", "MemorySwapMax": "infinity",
+                           "CPUQuota": "50%", "CPUWeight": "300", "TasksMax": "100"},
+)
+DYNAMIC = dict(dynamic_users=True, dynamic_user_range="20000-29999", dynamic_user_state="/var/lib/x")
+
+
+def real_argv(make_spawner, cgroup_root, traits):
+    spawner = make_spawner(cgroup_root=cgroup_root, **traits)
+    pw = pwd.struct_passwd((NO_USER, "x", 4000, 4000, "", "/nonexistent", "/bin/sh"))
+    argv = spawner.build_spawn_argv(pw)
+    assert argv[1] == "spawn"
+    return argv[1:]  # the real binary instead of the fake launcher
+
+
+def cgroup2_child():
+    """An existing directory below the cgroup2 mount, or None."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            head, _, tail = line.partition(" - ")
+            if tail.split(" ")[0] == "cgroup2" and head.split(" ")[3] == "/":
+                mount = head.split(" ")[4]
+                for entry in sorted(os.listdir(mount)):
+                    if os.path.isdir(os.path.join(mount, entry)):
+                        return os.path.join(mount, entry)
+    return None
+
+
+@pytest.mark.parametrize("traits", [EVERYTHING, BY_PROPERTY, DYNAMIC], ids=["all", "props", "dynamic"])
+def test_every_flag_parses(make_spawner, traits, tmp_path):
+    root = str(tmp_path / "no-such-cgroup")
+    rc, _, err = run(*real_argv(make_spawner, root, traits))
+    assert rc == 2 and f"resolve --cgroup-root: {root}" in err, err
+
+
+@pytest.mark.parametrize("traits", [EVERYTHING, BY_PROPERTY], ids=["all", "props"])
+def test_every_limit_value_is_planned(make_spawner, traits):
+    root = cgroup2_child()
+    if root is None:
+        pytest.skip("no cgroup2 filesystem here: the flags are checked by test_every_flag_parses")
+    rc, _, err = run(*real_argv(make_spawner, root, traits))
+    assert rc == 2 and "user lookup" in err and NO_USER in err, err
