@@ -135,6 +135,9 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
   Policy p;
   if (j.contains("cgroup_root")) p.cgroup_root = get<std::string>(j, "cgroup_root", origin);
   if (j.contains("commands")) p.commands = get<std::vector<std::string>>(j, "commands", origin);
+  // Not lexically_normal (namespaces/paths.hpp) on purpose: commands are
+  // matched as exact strings, so a spelling the admin wrote is refused, not
+  // rewritten into one the caller would have to match.
   for (const auto& c : p.commands)
     if (c.empty() || c.front() != '/' || c.find("/../") != std::string::npos || c.ends_with("/.."))
       throw_refused("policy file",
