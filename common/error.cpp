@@ -25,6 +25,16 @@ Error::Error(ErrorKind kind, std::string step, std::string object, int err,
       err_(err) {
 }
 
+Error Error::refusal(std::string rule, const std::string& detail) {
+  Error e(ErrorKind::Refused, "refused by policy (" + rule + ")", {}, 0, detail);
+  e.rule_ = std::move(rule);
+  return e;
+}
+
+void throw_refused(std::string rule, const std::string& detail) {
+  throw Error::refusal(std::move(rule), detail);
+}
+
 void throw_system(std::string step, std::string object, int err, std::string detail) {
   throw Error(ErrorKind::System, std::move(step), std::move(object), err, detail);
 }

@@ -25,12 +25,19 @@ class Error : public std::runtime_error {
   [[nodiscard]] const std::string& step() const noexcept { return step_; }
   [[nodiscard]] const std::string& object() const noexcept { return object_; }
   [[nodiscard]] int err() const noexcept { return err_; }
+  // For Refused: the policy rule that refused ("users", "commands", ...),
+  // which the audit record carries as its own field. Empty otherwise.
+  [[nodiscard]] const std::string& rule() const noexcept { return rule_; }
+
+  // The one way to build a refusal: step "refused by policy (RULE)", exit 4.
+  static Error refusal(std::string rule, const std::string& detail);
 
  private:
   ErrorKind kind_;
   std::string step_;
   std::string object_;
   int err_;
+  std::string rule_;
 };
 
 // A system call failed: "STEP: OBJECT: strerror(err)" (+ " (DETAIL)").
@@ -38,6 +45,9 @@ class Error : public std::runtime_error {
                                std::string detail = {});
 // Invalid input: DETAIL names the problem and the fix.
 [[noreturn]] void throw_bad_request(std::string step, std::string detail);
+
+// The admin's policy forbids the request (Error::refusal).
+[[noreturn]] void throw_refused(std::string rule, const std::string& detail);
 
 // Exit status documented in `cgspawn --help` for each kind.
 int exit_status(ErrorKind kind) noexcept;

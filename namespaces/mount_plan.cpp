@@ -25,28 +25,14 @@ constexpr const char* kDevice = "--device";
 constexpr const char* kAmended = "amended file";
 constexpr const char* kStateDir = "state directory";
 
-// Lexical normalisation: absolute, no "..", "//" and "." and a trailing "/"
-// collapsed. ".." is refused rather than resolved so what is checked is what
-// the user wrote.
+// lexically_normal (paths.hpp), with the bad request naming FLAG.
 std::string normalise(const std::string& raw, const std::string& flag) {
   if (raw.empty()) throw_bad_request(kStep, flag + " got an empty path: pass an absolute path");
   if (raw.front() != '/')
     throw_bad_request(kStep, flag + " '" + raw + "' is not absolute: pass it as /full/path");
-  std::string out;
-  size_t pos = 0;
-  while (pos < raw.size()) {
-    size_t end = raw.find('/', pos);
-    if (end == std::string::npos) end = raw.size();
-    const std::string_view part(raw.data() + pos, end - pos);
-    if (part == "..")
-      throw_bad_request(kStep, flag + " '" + raw + "' contains '..': pass the resolved path");
-    if (!part.empty() && part != ".") {
-      out += '/';
-      out += part;
-    }
-    pos = end + 1;
-  }
-  return out.empty() ? "/" : out;
+  auto out = lexically_normal(raw);
+  if (!out) throw_bad_request(kStep, flag + " '" + raw + "' contains '..': pass the resolved path");
+  return *out;
 }
 
 // Symlinks are resolved because the read-only walk compares against mount

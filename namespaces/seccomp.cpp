@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -28,6 +29,31 @@ constexpr std::array<const char*, 20> kDenied = {
     "perf_event_open", "userfaultfd", "open_by_handle_at", "acct", "iopl", "ioperm",
     "quotactl", "setns"};
 // clang-format on
+
+// kDenied in groups, in its order, for --help (default_denied_summary): each
+// group names its first syscall, and the static_assert holds the groups to
+// kDenied, so neither can change without the other.
+struct DeniedGroup {
+  const char* what;
+  std::string_view first;
+  size_t count;
+};
+// clang-format off
+constexpr std::array<DeniedGroup, 13> kDeniedGroups = {{
+    {"kexec", "kexec_load", 2}, {"modules", "init_module", 3}, {"reboot", "reboot", 1},
+    {"swap", "swapon", 2}, {"keyrings", "keyctl", 3}, {"bpf", "bpf", 1},
+    {"perf", "perf_event_open", 1}, {"userfaultfd", "userfaultfd", 1},
+    {"open_by_handle_at", "open_by_handle_at", 1}, {"acct", "acct", 1},
+    {"io ports", "iopl", 2}, {"quotactl", "quotactl", 1}, {"setns", "setns", 1}}};
+// clang-format on
+static_assert([] {
+  size_t n = 0;
+  for (const auto& g : kDeniedGroups) {
+    if (n >= kDenied.size() || g.first != kDenied[n]) return false;
+    n += g.count;
+  }
+  return n == kDenied.size();
+}());
 
 // ioctls that push input into a terminal (TIOCSTI) or paste a console
 // selection (TIOCLINUX): a server holding any tty fd could type commands
@@ -111,6 +137,13 @@ SeccompProfile parse_seccomp_profile(std::string_view text) {
 
 std::span<const char* const> default_denied_syscalls() noexcept {
   return kDenied;
+}
+
+std::string default_denied_summary() {
+  std::string out;
+  for (const auto& g : kDeniedGroups) out += std::string(g.what) + ", ";
+  // Beside kDenied: fill_default's rules for clone/unshare and the ioctls.
+  return out + "user namespaces, terminal input injection";
 }
 
 std::span<const unsigned long> default_denied_ioctls() noexcept {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace cgspawn::ns {
@@ -15,6 +16,10 @@ SeccompProfile parse_seccomp_profile(std::string_view text);
 // in --help and the README; clone3 is answered ENOSYS, and unshare/clone are
 // denied only when asked for CLONE_NEWUSER).
 std::span<const char* const> default_denied_syscalls() noexcept;
+
+// The denied syscalls named by group ("kexec, modules, reboot, ..."), for
+// --help: printed from the table the filter is built from.
+std::string default_denied_summary();
 
 // The ioctl requests it answers with EPERM (TIOCSTI, TIOCLINUX).
 std::span<const unsigned long> default_denied_ioctls() noexcept;

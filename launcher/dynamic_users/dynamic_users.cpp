@@ -86,8 +86,7 @@ UniqueFd lock_mapping(const std::string& state_dir) {
 // Before any record or home is written: a refused spawn leaves nothing.
 void check_allowed(const std::string& name, uid_t id, const std::optional<UidRange>& allowed) {
   if (allowed && !allowed->contains(id))
-    throw Error(ErrorKind::Refused, "refused by policy (users)", {}, 0,
-                "dynamic user '" + name + "' has uid " + std::to_string(id) +
+    throw_refused("users", "dynamic user '" + name + "' has uid " + std::to_string(id) +
                     ", outside the allowed uid range " + allowed->str());
 }
 

@@ -23,7 +23,7 @@ struct PathCheck {
   int mode;  // F_OK: it resolves; X_OK: the caller may execute it
 };
 
-std::vector<PathCheck> paths_of(const SpawnRequest& req) {
+std::vector<PathCheck> paths_of(const SpawnQuery& req) {
   std::vector<PathCheck> out;
   auto add = [&](const char* flag, const std::vector<std::string>& paths) {
     for (const auto& p : paths)
@@ -32,7 +32,7 @@ std::vector<PathCheck> paths_of(const SpawnRequest& req) {
   add("--read-only", req.mounts.read_only);
   add("--read-write", req.mounts.read_write);
   add("--device", req.mounts.devices);
-  if (req.dynamic_user && !req.dynamic_user_shell.empty() && req.dynamic_user_shell.front() == '/')
+  if (!req.account && !req.dynamic_user_shell.empty() && req.dynamic_user_shell.front() == '/')
     out.push_back({"--dynamic-user-shell", req.dynamic_user_shell, X_OK});
   return out;
 }
@@ -102,17 +102,17 @@ std::string verdicts_of(const Ids& ids, const std::vector<PathCheck>& checks) {
 
 }  // namespace
 
-void check_paths_as_caller(const Caller& caller, const SpawnRequest& req) {
+void check_paths_as_caller(const Caller& caller, const SpawnQuery& req) {
   const std::vector<PathCheck> checks = paths_of(req);
   if (checks.empty() || caller.uid == 0) return;
   const std::string verdicts = verdicts_of(ids_of(caller), checks);
   for (size_t i = 0; i < checks.size(); ++i) {
     if (verdicts[i] == '1') continue;
     const PathCheck& c = checks[i];
-    throw Error(ErrorKind::Refused, "refused by policy (paths)", {}, 0,
-                c.flag + " '" + c.path.substr(0, 200) + "' does not exist or " + caller.name +
-                    (c.mode == X_OK ? " cannot execute it" : " cannot reach it") +
-                    ": through sudo, paths are judged with the caller's rights");
+    throw_refused("paths", c.flag + " '" + c.path.substr(0, 200) + "' does not exist or " +
+                               caller.name +
+                               (c.mode == X_OK ? " cannot execute it" : " cannot reach it") +
+                               ": through sudo, paths are judged with the caller's rights");
   }
 }
 

@@ -17,6 +17,6 @@ namespace cgspawn {
 
 // Error(Refused), rule "paths", for the first path CALLER cannot reach.
 // Relative paths are left to the mount plan, which refuses them as given.
-void check_paths_as_caller(const Caller& caller, const SpawnRequest& req);
+void check_paths_as_caller(const Caller& caller, const SpawnQuery& req);
 
 }  // namespace cgspawn

@@ -23,13 +23,10 @@
 #include "common/files.hpp"
 #include "common/nss.hpp"
 #include "launcher/policy/caller_paths.hpp"
+#include "namespaces/paths.hpp"
 
 namespace cgspawn {
 namespace {
-
-[[noreturn]] void refuse(const std::string& rule, const std::string& detail) {
-  throw Error(ErrorKind::Refused, "refused by policy (" + rule + ")", {}, 0, detail);
-}
 
 // Variables that change what a program loads or runs before its own code:
 // a hub that could set them would run code of its choosing as the user.
@@ -66,36 +63,30 @@ bool matches(std::string_view pattern, std::string_view name) {
   return pattern == name;
 }
 
-bool is_at_or_below(std::string_view path, std::string_view prefix) {
-  while (prefix.size() > 1 && prefix.ends_with('/')) prefix.remove_suffix(1);
-  if (prefix == "/") return true;
-  return path == prefix ||
-         (path.starts_with(prefix) && path.size() > prefix.size() && path[prefix.size()] == '/');
-}
-
-// The path as written, "//" and "." collapsed, ".." refused: judged before
-// anything is probed. Only the plan resolves it (once), and enforce_plan()
-// judges that result, which is what gets mounted.
+// The path as written, judged before anything is probed (lexically_normal,
+// namespaces/paths.hpp). Only the plan resolves it (once), and
+// enforce_mounts() judges that result, which is what gets mounted.
 std::string lexical(const std::string& path) {
   if (path.empty() || path.front() != '/')
-    refuse("read_write_prefixes", "--read-write '" + path.substr(0, 200) + "' is not absolute");
-  std::string out;
-  for (size_t pos = 0; pos < path.size();) {
-    size_t end = std::min(path.find('/', pos), path.size());
-    std::string_view part(path.data() + pos, end - pos);
-    if (part == "..")
-      refuse("read_write_prefixes", "--read-write " + path.substr(0, 200) + " contains '..'");
-    if (!part.empty() && part != ".") out += "/" + std::string(part);
-    pos = end + 1;
-  }
-  return out.empty() ? "/" : out;
+    throw_refused("read_write_prefixes",
+                  "--read-write '" + path.substr(0, 200) + "' is not absolute");
+  auto out = ns::lexically_normal(path);
+  if (!out)
+    throw_refused("read_write_prefixes", "--read-write " + path.substr(0, 200) + " contains '..'");
+  return *out;
 }
 
 void check_read_write(const Policy& p, const std::string& path, const std::string& shown) {
+  // A prefix the admin wrote ("/home/", "/srv//x") by the same rule; one
+  // that is not absolute or has ".." matches nothing.
   bool ok = std::any_of(p.read_write_prefixes.begin(), p.read_write_prefixes.end(),
-                        [&](const std::string& prefix) { return is_at_or_below(path, prefix); });
+                        [&](const std::string& prefix) {
+                          auto normal = ns::lexically_normal(prefix);
+                          return normal && ns::is_at_or_below(path, *normal);
+                        });
   if (!ok)
-    refuse("read_write_prefixes", "--read-write " + shown + " is outside the allowed prefixes");
+    throw_refused("read_write_prefixes",
+                  "--read-write " + shown + " is outside the allowed prefixes");
 }
 
 bool in_group(const ns::Identity& who, const std::string& group) {
@@ -106,23 +97,23 @@ bool in_group(const ns::Identity& who, const std::string& group) {
 }
 
 void check_user(const Policy& p, const Caller& caller, const ns::Identity& who) {
-  if (who.uid == 0) refuse("users", "the server may never run as root (uid 0)");
+  if (who.uid == 0) throw_refused("users", "the server may never run as root (uid 0)");
   if (who.uid == caller.uid)
-    refuse("users", "the server may not run as the calling hub user '" + caller.name +
-                        "': that account holds the hub's secrets");
+    throw_refused("users", "the server may not run as the calling hub user '" + caller.name +
+                               "': that account holds the hub's secrets");
   if (who.uid < p.uid_min || who.uid > p.uid_max)
-    refuse("users", "user '" + who.name + "' (uid " + std::to_string(who.uid) +
-                        ") is outside the allowed uid range " + std::to_string(p.uid_min) + "-" +
-                        std::to_string(p.uid_max));
+    throw_refused("users", "user '" + who.name + "' (uid " + std::to_string(who.uid) +
+                               ") is outside the allowed uid range " + std::to_string(p.uid_min) +
+                               "-" + std::to_string(p.uid_max));
   if (!p.user_group.empty() && !in_group(who, p.user_group))
-    refuse("users", "user '" + who.name + "' is not in the group '" + p.user_group + "'");
+    throw_refused("users", "user '" + who.name + "' is not in the group '" + p.user_group + "'");
 }
 
 void check_properties(const Policy& p, const std::vector<cg::LimitWrite>& writes) {
   for (const auto& w : writes)
     if (!cg::is_typed_limit_file(w.file) &&
         std::find(p.properties.begin(), p.properties.end(), w.file) == p.properties.end())
-      refuse("properties", "--property " + w.file + " is not an allowed property");
+      throw_refused("properties", "--property " + w.file + " is not an allowed property");
 }
 
 void check_command(const Policy& p, const std::vector<std::string>& argv) {
@@ -130,7 +121,7 @@ void check_command(const Policy& p, const std::vector<std::string>& argv) {
   // making can stand in for an allowed path.
   const std::string& cmd = argv.front();
   if (std::find(p.commands.begin(), p.commands.end(), cmd) == p.commands.end())
-    refuse(
+    throw_refused(
         "commands", "'" + cmd.substr(0, 200) + "' is not an allowed command (allowed: " + [&] {
           std::string all;
           for (const auto& c : p.commands) all += (all.empty() ? "" : ", ") + c;
@@ -159,24 +150,25 @@ uint64_t limit_value(const std::vector<cg::LimitWrite>& writes, const std::strin
 void check_ceiling(std::optional<uint64_t> ceiling, uint64_t asked, const char* rule,
                    const char* flag, const std::string& shown_ceiling) {
   if (ceiling && asked > *ceiling)
-    refuse(rule, std::string(flag) + (asked == UINT64_MAX ? " is missing or max" : " is too high") +
-                     ": the ceiling is " + shown_ceiling + "; pass " + flag + " at most that");
+    throw_refused(
+        rule, std::string(flag) + (asked == UINT64_MAX ? " is missing or max" : " is too high") +
+                  ": the ceiling is " + shown_ceiling + "; pass " + flag + " at most that");
 }
 
-void check_flags(const Policy& p, const SpawnRequest& req) {
+void check_flags(const Policy& p, const SpawnQuery& req) {
   if (req.allow_new_privileges && !p.allow_new_privileges)
-    refuse("allow_new_privileges", "--allow-new-privileges is not allowed");
-  if (req.allow_root && !p.allow_root) refuse("allow_root", "--allow-root is not allowed");
-  if (req.seccomp == "none" && !p.allow_seccomp_none)
-    refuse("allow_seccomp_none", "--seccomp none is not allowed");
+    throw_refused("allow_new_privileges", "--allow-new-privileges is not allowed");
+  if (req.allow_root && !p.allow_root) throw_refused("allow_root", "--allow-root is not allowed");
+  if (req.seccomp_none && !p.allow_seccomp_none)
+    throw_refused("allow_seccomp_none", "--seccomp none is not allowed");
   for (const auto& dev : req.mounts.devices)
     if (std::find(p.devices.begin(), p.devices.end(), dev) == p.devices.end())
-      refuse("devices", "--device " + dev + " is not an allowed device");
+      throw_refused("devices", "--device " + dev + " is not an allowed device");
   for (const auto& rw : req.mounts.read_write) check_read_write(p, lexical(rw), rw);
 }
 
-void check_limits(const Policy& p, const SpawnRequest& req) {
-  auto writes = cg::plan_limits(req.limits);  // typed files can only come from typed flags
+void check_limits(const Policy& p, const SpawnQuery& req) {
+  const auto& writes = req.limits;  // typed files can only come from typed flags
   check_properties(p, writes);
   auto show = [](std::optional<uint64_t> v) { return v ? std::to_string(*v) : std::string("-"); };
   check_ceiling(p.max_memory, limit_value(writes, "memory.max"), "max_memory", "--memory-max",
@@ -211,12 +203,20 @@ std::optional<Caller> delegated_caller() {
   return std::nullopt;
 }
 
+Access load_access(const std::string& path) {
+  Access access{delegated_caller(), load_policy(path)};
+  if (access.caller && !access.policy)
+    throw_refused("policy file", "cgspawn runs on behalf of '" + access.caller->name + "' but " +
+                                     path + " does not exist: the admin must create it");
+  return access;
+}
+
 std::string policy_root(const Policy& policy, const std::string& explicit_root) {
   if (policy.cgroup_root.empty()) {
     if (!explicit_root.empty())
-      refuse("cgroup_root",
-             "--cgroup-root is not allowed: the policy sets no cgroup_root, so "
-             "only the caller's own delegated cgroup may be used");
+      throw_refused("cgroup_root",
+                    "--cgroup-root is not allowed: the policy sets no cgroup_root, so "
+                    "only the caller's own delegated cgroup may be used");
     return cg::resolve_root({});
   }
   std::string allowed = cg::resolve_root(policy.cgroup_root);
@@ -225,8 +225,8 @@ std::string policy_root(const Policy& policy, const std::string& explicit_root) 
     // not resolve to the allowed root: the audit trail must see it.
     char buf[PATH_MAX];
     if (::realpath(explicit_root.c_str(), buf) == nullptr || allowed != buf)
-      refuse("cgroup_root",
-             "--cgroup-root " + explicit_root + " is not the allowed root " + allowed);
+      throw_refused("cgroup_root",
+                    "--cgroup-root " + explicit_root + " is not the allowed root " + allowed);
   }
   return allowed;
 }
@@ -237,25 +237,21 @@ bool env_always_dropped(const Policy& policy, std::string_view name) {
          std::any_of(policy.drop_env.begin(), policy.drop_env.end(), hit);
 }
 
-void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req) {
+void enforce_request(const Policy& policy, const Caller& caller, const SpawnQuery& req) {
   if (!req.command.empty()) check_command(policy, req.command);
-  if (req.dynamic_user)
+  if (!req.account)
     check_dynamic_user_request(policy, req);
   else
-    check_user(policy, caller, ns::lookup_user(req.user));
+    check_user(policy, caller, *req.account);
   check_paths_as_caller(caller, req);  // before check_flags resolves paths as root
   check_flags(policy, req);
   check_limits(policy, req);
 }
 
-void drop_env(const Policy& policy, EnvList& env) {
-  std::erase_if(env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
-}
-
-void enforce_plan(const Policy& policy, const SpawnPlan& plan) {
+void enforce_mounts(const Policy& policy, const ns::MountPlan& mounts) {
   // The names the plan resolved, once, by opening them; the child mounts
   // those very objects or nothing (namespaces/checked_path.hpp).
-  for (const auto& [real, id] : plan.mounts.read_write_checked)
+  for (const auto& [real, id] : mounts.read_write_checked)
     check_read_write(policy, real, real + " (resolved)");
 }
 

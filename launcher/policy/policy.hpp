@@ -12,7 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "launcher/spawn/spawn_plan.hpp"
+#include "cgroup/limits.hpp"
+#include "launcher/dynamic_users/dynamic_users.hpp"
+#include "namespaces/identity.hpp"
+#include "namespaces/mounts.hpp"
 
 namespace cgspawn {
 
@@ -58,33 +61,56 @@ Policy parse_policy(std::string_view json_text, const std::string& origin);
 // Load PATH after the ownership check; nullopt when absent.
 std::optional<Policy> load_policy(const std::string& path);
 
+// Who runs cgspawn and the policy that binds it. Through sudo the policy is
+// mandatory (Refused "policy file" when PATH is absent); root running it
+// directly is bound by it when the file exists.
+struct Access {
+  std::optional<Caller> caller;  // nullopt: root itself
+  std::optional<Policy> policy;
+  [[nodiscard]] Caller who() const { return caller.value_or(Caller{0, "root"}); }
+};
+Access load_access(const std::string& path = kPolicyPath);
+
 // The cgroup root a caller under POLICY acts in; EXPLICIT is --cgroup-root.
+// Resolves it (cgroup/root.hpp), and refuses any other root.
 std::string policy_root(const Policy& policy, const std::string& explicit_root);
 
-// Refuse what the policy forbids (Error(Refused), naming the rule), judging
-// the request alone: it runs before any planning, so a refused request
-// touches nothing. The one probe is check_paths_as_caller (caller_paths.hpp):
-// whether the caller itself can reach the paths it names.
-void enforce_request(const Policy& policy, const Caller& caller, const SpawnRequest& req);
+// What a spawn asks for, as the policy judges it: the request's words, with
+// the target account looked up and the limits planned by the spawn pass
+// (launcher/spawn/request.cpp), which hands the same results to the plan.
+struct SpawnQuery {
+  std::vector<std::string> command;
+  std::optional<ns::Identity> account;         // nullopt: --dynamic-user, which has none
+  std::string dynamic_user_state;              // as given
+  std::optional<UidRange> dynamic_user_range;  // as given (nullopt: not given)
+  std::string dynamic_user_shell;
+  bool allow_new_privileges = false, allow_root = false, seccomp_none = false;
+  ns::MountRequest mounts;
+  std::vector<cg::LimitWrite> limits;
+};
 
-// Refuse what the plan would do beyond the policy: a --read-write path as
-// the plan resolved it (a symlink below an allowed prefix may lead outside
-// it; enforce_request judged only the path as written). Error(Refused).
-void enforce_plan(const Policy& policy, const SpawnPlan& plan);
+// Refuse what the policy forbids (Error::refusal, naming the rule), judging
+// the query alone: it runs before the plan, so a refused request leaves
+// nothing. It probes the user and group databases (users.group) and, as the
+// caller, the paths the query names (check_paths_as_caller, caller_paths.hpp).
+void enforce_request(const Policy& policy, const Caller& caller, const SpawnQuery& query);
+
+// Refuse what the mount plan would do beyond the policy: a --read-write path
+// as the plan resolved it (a symlink below an allowed prefix may lead outside
+// it; enforce_request judged only the path as written).
+void enforce_mounts(const Policy& policy, const ns::MountPlan& mounts);
 
 // The dynamic-user rules (policy_dynamic.cpp): enforce_request's check of a
-// --dynamic-user request, and the policy's "dynamic_user_range" as parsed at
-// load (within the uid bounds; Error(Refused) "policy file" otherwise).
-void check_dynamic_user_request(const Policy& policy, const SpawnRequest& req);
+// --dynamic-user query, and the policy's "dynamic_user_range" as parsed at
+// load (within the uid bounds; Refused "policy file" otherwise).
+void check_dynamic_user_request(const Policy& policy, const SpawnQuery& query);
 UidRange policy_uid_range(const Policy& policy, const std::string& text, const std::string& origin);
 
-// Drop the environment variables the policy always drops.
-void drop_env(const Policy& policy, EnvList& env);
-
-// The dynamic user's range is the policy's, and its uid, once spawn()
-// allocates it, must lie within the policy's uid bounds (a name allocated
-// earlier keeps its uid whatever the range).
-void bound_dynamic_user(const Policy& policy, SpawnPlan& plan);
+// Under a policy new dynamic users get its range, and every dynamic user's
+// uid (a name allocated earlier keeps its uid whatever the range) must lie
+// within its uid bounds: the allocation checks that before writing anything.
+UidRange policy_dynamic_user_range(const Policy& policy);
+UidRange policy_uid_bounds(const Policy& policy);
 
 // `slice set` through sudo: --property files must be allowed ones (typed
 // limits are free: a slice's limits only ever narrow what D allows).

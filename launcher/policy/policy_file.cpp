@@ -26,10 +26,6 @@ using nlohmann::json;
 constexpr uint64_t kMaxTasks = 4194304;   // PID_MAX_LIMIT, as --tasks-max
 constexpr uint64_t kMaxUid = 4294967294;  // (uid_t)-1 is "no uid"
 
-[[noreturn]] void refuse(const std::string& rule, const std::string& detail) {
-  throw Error(ErrorKind::Refused, "refused by policy (" + rule + ")", {}, 0, detail);
-}
-
 // The parser fails on a number it cannot hold (1e400) before any key is
 // checked: remember the last key read, so the refusal can name it.
 json parse_json(std::string_view text, const std::string& origin) {
@@ -41,10 +37,11 @@ json parse_json(std::string_view text, const std::string& origin) {
   try {
     return json::parse(text, note_key, true, /*ignore_comments=*/true);
   } catch (const json::out_of_range&) {
-    refuse("policy file", origin + ": '" + last_key +
-                              "' holds a number too large to read: give an integer in its range");
+    throw_refused("policy file",
+                  origin + ": '" + last_key +
+                      "' holds a number too large to read: give an integer in its range");
   } catch (const json::exception& e) {
-    refuse("policy file", origin + " is not valid JSON: " + e.what());
+    throw_refused("policy file", origin + " is not valid JSON: " + e.what());
   }
 }
 
@@ -53,7 +50,7 @@ T get(const json& j, const char* key, const std::string& origin) {
   try {
     return j.at(key).get<T>();
   } catch (const json::exception&) {
-    refuse("policy file", origin + ": '" + key + "' has the wrong type");
+    throw_refused("policy file", origin + ": '" + key + "' has the wrong type");
   }
 }
 
@@ -64,25 +61,25 @@ uint64_t get_uint(const json& j, const char* key, const std::string& origin, uin
                   uint64_t hi) {
   const json& v = j.at(key);
   if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi)
-    refuse("policy file", origin + ": '" + key + "' must be an integer from " + std::to_string(lo) +
-                              " to " + std::to_string(hi));
+    throw_refused("policy file", origin + ": '" + key + "' must be an integer from " +
+                                     std::to_string(lo) + " to " + std::to_string(hi));
   return v.get<uint64_t>();
 }
 
 void parse_users(const json& u, const std::string& origin, Policy& p) {
-  if (!u.is_object()) refuse("policy file", origin + ": 'users' must be an object");
+  if (!u.is_object()) throw_refused("policy file", origin + ": 'users' must be an object");
   for (const auto& [key, _] : u.items())
     if (key != "group" && key != "uid_min" && key != "uid_max")
-      refuse("policy file", origin + ": unknown key 'users." + key + "'");
+      throw_refused("policy file", origin + ": unknown key 'users." + key + "'");
   if (u.contains("group")) p.user_group = get<std::string>(u, "group", origin);
   if (u.contains("uid_min"))
     p.uid_min = static_cast<uid_t>(get_uint(u, "uid_min", origin, 1, kMaxUid));
   if (u.contains("uid_max"))
     p.uid_max = static_cast<uid_t>(get_uint(u, "uid_max", origin, 1, kMaxUid));
   if (p.uid_min > p.uid_max)
-    refuse("policy file", origin + ": users.uid_min (" + std::to_string(p.uid_min) +
-                              ") is above users.uid_max (" + std::to_string(p.uid_max) +
-                              "): no uid would be allowed");
+    throw_refused("policy file", origin + ": users.uid_min (" + std::to_string(p.uid_min) +
+                                     ") is above users.uid_max (" + std::to_string(p.uid_max) +
+                                     "): no uid would be allowed");
 }
 
 }  // namespace
@@ -96,11 +93,12 @@ void check_policy_is_root_owned(const std::string& path) {
     if (partial.empty()) partial = "/";
     struct stat st {};
     if (::lstat(partial.c_str(), &st) != 0)
-      refuse("policy file", partial + ": " + std::strerror(errno));
+      throw_refused("policy file", partial + ": " + std::strerror(errno));
     if (S_ISLNK(st.st_mode))
-      refuse("policy file", partial + " is a symlink: the policy path must be real directories");
+      throw_refused("policy file",
+                    partial + " is a symlink: the policy path must be real directories");
     if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-      refuse(
+      throw_refused(
           "policy file", partial + " is writable by someone other than root (owner uid " +
                              std::to_string(st.st_uid) + ", mode " +
                              [&] {
@@ -116,7 +114,7 @@ void check_policy_is_root_owned(const std::string& path) {
 
 Policy parse_policy(std::string_view text, const std::string& origin) {
   json j = parse_json(text, origin);
-  if (!j.is_object()) refuse("policy file", origin + " must hold a JSON object");
+  if (!j.is_object()) throw_refused("policy file", origin + " must hold a JSON object");
   static const std::set<std::string> known = {"cgroup_root",
                                               "commands",
                                               "users",
@@ -133,13 +131,17 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
                                               "allow_dynamic_users",
                                               "dynamic_user_range"};
   for (const auto& [key, _] : j.items())
-    if (!known.contains(key)) refuse("policy file", origin + ": unknown key '" + key + "'");
+    if (!known.contains(key)) throw_refused("policy file", origin + ": unknown key '" + key + "'");
   Policy p;
   if (j.contains("cgroup_root")) p.cgroup_root = get<std::string>(j, "cgroup_root", origin);
   if (j.contains("commands")) p.commands = get<std::vector<std::string>>(j, "commands", origin);
+  // Not lexically_normal (namespaces/paths.hpp) on purpose: commands are
+  // matched as exact strings, so a spelling the admin wrote is refused, not
+  // rewritten into one the caller would have to match.
   for (const auto& c : p.commands)
     if (c.empty() || c.front() != '/' || c.find("/../") != std::string::npos || c.ends_with("/.."))
-      refuse("policy file", origin + ": command '" + c + "' must be an absolute, normalised path");
+      throw_refused("policy file",
+                    origin + ": command '" + c + "' must be an absolute, normalised path");
   if (j.contains("users")) parse_users(j.at("users"), origin, p);
   if (j.contains("allow_new_privileges"))
     p.allow_new_privileges = get<bool>(j, "allow_new_privileges", origin);
@@ -158,13 +160,13 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
       p.max_memory = cg::parse_size(get<std::string>(j, "max_memory", origin), "max_memory");
     if (j.contains("max_cpu")) {
       if (!j.at("max_cpu").is_number())
-        refuse("policy file", origin + ": 'max_cpu' must be a number");
+        throw_refused("policy file", origin + ": 'max_cpu' must be a number");
       p.max_cpu_quota = cg::parse_cpu_quota(std::to_string(get<double>(j, "max_cpu", origin)),
                                             "max_cpu", cg::kCpuPeriodUsec);
     }
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Refused) throw;
-    refuse("policy file", origin + ": " + e.what());
+    throw_refused("policy file", origin + ": " + e.what());
   }
   if (j.contains("max_tasks")) p.max_tasks = get_uint(j, "max_tasks", origin, 1, kMaxTasks);
   if (j.contains("drop_env")) p.drop_env = get<std::vector<std::string>>(j, "drop_env", origin);
@@ -179,7 +181,7 @@ std::optional<Policy> load_policy(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) {
     if (errno == ENOENT) return std::nullopt;
-    refuse("policy file", path + ": " + std::strerror(errno));
+    throw_refused("policy file", path + ": " + std::strerror(errno));
   }
   check_policy_is_root_owned(path);
   return parse_policy(read_fd(fd.get(), path), path);

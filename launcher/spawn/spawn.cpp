@@ -15,8 +15,8 @@
 #include "cgroup/slices.hpp"
 #include "common/error.hpp"
 #include "common/fd.hpp"
-#include "launcher/spawn/contain.hpp"
 #include "launcher/dynamic_users/dynamic_users.hpp"
+#include "launcher/spawn/contain.hpp"
 #include "launcher/trace/fault_point.hpp"
 #include "launcher/trace/timings.hpp"
 #include "namespaces/nss_entries.hpp"
@@ -26,11 +26,11 @@ namespace {
 
 // The dynamic user's uid (allocated once, kept forever) and home, and the
 // lines its namespace's /etc/passwd and /etc/group gain.
-void provision_dynamic_user(SpawnPlan& plan) {
+// ALLOWED (the policy's uid bounds) is checked inside, before anything is
+// written.
+void provision_dynamic_user(SpawnPlan& plan, const std::optional<UidRange>& allowed) {
   const DynamicUserPlan& dyn = *plan.dynamic_user;
-  // The policy's uid bounds are checked inside, before anything is written.
-  const uid_t uid =
-      DynamicUsers(dyn.state_dir).provision(plan.identity.name, dyn.range, dyn.allowed);
+  const uid_t uid = DynamicUsers(dyn.state_dir).provision(plan.identity.name, dyn.range, allowed);
   plan.identity.uid = uid;
   plan.identity.gid = static_cast<gid_t>(uid);
   plan.mounts.amendments["/etc/passwd"] = ns::passwd_line(plan.identity, kDynamicUserGecos);
@@ -145,8 +145,8 @@ pid_t start_unit(const SpawnPlan& plan) {
 
 }  // namespace
 
-int spawn(SpawnPlan plan) {
-  if (plan.dynamic_user) provision_dynamic_user(plan);
+int spawn(SpawnPlan plan, std::optional<UidRange> allowed_uids) {
+  if (plan.dynamic_user) provision_dynamic_user(plan, allowed_uids);
   pid_t pid = 0;
   try {
     pid = start_unit(plan);

@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "common/nss.hpp"
 #include "namespaces/nss_entries.hpp"
+#include "namespaces/paths.hpp"
 
 namespace cgspawn {
 namespace {
@@ -33,20 +34,20 @@ std::optional<std::string> account_named(const std::string& name) {
   return std::nullopt;
 }
 
-std::string normalised_state_dir(std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  if (dir.empty() || dir.front() != '/' || dir == "/" || dir.find("/../") != dir.npos ||
-      dir.ends_with("/..") || dir.find("/./") != dir.npos || dir.ends_with("/."))
+// lexically_normal (namespaces/paths.hpp), and never / itself.
+std::string normalised_state_dir(const std::string& dir) {
+  auto normal = ns::lexically_normal(dir);
+  if (!normal || *normal == "/")
     throw_bad_request("parse --dynamic-user-state",
                       "--dynamic-user-state '" + dir.substr(0, 80) +
-                          "' must be an absolute, normalised directory path");
-  return dir;
+                          "' must be an absolute directory path without '..', other than /");
+  return *normal;
 }
 
 // Everything about the dynamic user that does not need its uid: the name is
 // free, the range valid, the passwd fields clean, the shell runnable. The uid
 // is allocated (a lasting change) only by spawn().
-void plan_dynamic_user(const SpawnRequest& req, SpawnPlan& plan) {
+void plan_dynamic_user(const SpawnRequest& req, UidRange range, SpawnPlan& plan) {
   validate_dynamic_user_name(req.user);
   if (auto holder = account_named(req.user))
     throw_bad_request("check dynamic user name",
@@ -55,7 +56,7 @@ void plan_dynamic_user(const SpawnRequest& req, SpawnPlan& plan) {
                           "run as that account)");
   DynamicUserPlan dyn;
   dyn.state_dir = normalised_state_dir(req.dynamic_user_state);
-  if (!req.dynamic_user_range.empty()) dyn.range = parse_uid_range(req.dynamic_user_range);
+  dyn.range = range;
   const std::string& shell = req.dynamic_user_shell;
   if (shell.empty() || shell.front() != '/' || ::access(shell.c_str(), X_OK) != 0)
     throw_bad_request("check --dynamic-user-shell", "--dynamic-user-shell '" + shell.substr(0, 80) +
@@ -72,7 +73,7 @@ void plan_dynamic_user(const SpawnRequest& req, SpawnPlan& plan) {
 
 }  // namespace
 
-SpawnPlan make_spawn_plan(const SpawnRequest& req, std::string_view env_data) {
+void validate_request(const SpawnRequest& req) {
   cg::validate_name(req.unit, "unit");
   if (!req.slice.empty()) cg::validate_name(req.slice, "slice");
   if (req.command.empty())
@@ -81,29 +82,33 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, std::string_view env_data) {
   if (!req.workdir.empty() && req.workdir.front() != '/')
     throw_bad_request("parse --workdir",
                       "--workdir '" + req.workdir + "' must be an absolute path");
+  if (!req.dynamic_user &&
+      (!req.dynamic_user_range.empty() || req.dynamic_user_state != kDynamicUserState ||
+       req.dynamic_user_shell != kDynamicUserShell))
+    throw_bad_request("parse --dynamic-user-*",
+                      "--dynamic-user-range, --dynamic-user-state and --dynamic-user-shell "
+                      "need --dynamic-user");
+}
 
+SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolved,
+                          std::string_view env_data) {
   SpawnPlan plan;
-  plan.layout = cg::Layout(cg::resolve_root(req.cgroup_root));
+  plan.layout = cg::Layout(resolved.root);
   plan.unit = req.unit;
   plan.slice = req.slice;
-  plan.limits = cg::plan_limits(req.limits);
+  plan.limits = resolved.limits;
   plan.seccomp = ns::parse_seccomp_profile(req.seccomp);
   plan.no_new_privs = !req.allow_new_privileges;
   plan.journal_output = use_journal(parse_log_target(req.log_target));
 
   ns::MountRequest mounts = req.mounts;
-  if (req.dynamic_user) {
-    plan_dynamic_user(req, plan);
+  if (!resolved.account) {
+    plan_dynamic_user(req, resolved.dynamic_user_range.value_or(UidRange{}), plan);
     // Its namespace shows it in passwd/group, and its home stays writable.
     mounts.amended_files.insert(mounts.amended_files.end(), {"/etc/passwd", "/etc/group"});
     mounts.state_dirs.push_back(plan.identity.home);
   } else {
-    if (!req.dynamic_user_range.empty() || req.dynamic_user_state != kDynamicUserState ||
-        req.dynamic_user_shell != kDynamicUserShell)
-      throw_bad_request("parse --dynamic-user-*",
-                        "--dynamic-user-range, --dynamic-user-state and --dynamic-user-shell "
-                        "need --dynamic-user");
-    plan.identity = ns::lookup_user(req.user);
+    plan.identity = *resolved.account;
     if (plan.identity.uid == 0 && !req.allow_root)
       throw_bad_request("check user",
                         "refusing to run the server as root (user '" + req.user +

@@ -1,6 +1,8 @@
-// A spawn request as typed, and the plan made from it. make_spawn_plan()
-// validates everything (names, limits, controllers, user, paths, environment,
-// command) and touches nothing, so a bad request leaves no trace.
+// A spawn request as typed, and the plan made from it. validate_request(),
+// the resolving step of prepare_spawn() (launcher/spawn/request.hpp) and
+// make_spawn_plan() together check everything (names, limits, controllers,
+// user, paths, environment, command) and touch nothing, so a bad request
+// leaves no trace.
 #pragma once
 
 #include <optional>
@@ -11,8 +13,8 @@
 #include "cgroup/layout.hpp"
 #include "cgroup/limits.hpp"
 #include "launcher/dynamic_users/dynamic_users.hpp"
-#include "launcher/spawn/env_records.hpp"
 #include "launcher/logging/logging.hpp"
+#include "launcher/spawn/env_records.hpp"
 #include "namespaces/identity.hpp"
 #include "namespaces/mounts.hpp"
 #include "namespaces/seccomp.hpp"
@@ -42,8 +44,7 @@ struct SpawnRequest {
 
 struct DynamicUserPlan {
   std::string state_dir;  // normalised
-  UidRange range;
-  std::optional<UidRange> allowed;  // the sudo policy's uid bounds, when it applies
+  UidRange range;         // for a name that has no uid yet
 };
 
 struct SpawnPlan {
@@ -64,7 +65,24 @@ struct SpawnPlan {
   std::optional<DynamicUserPlan> dynamic_user;
 };
 
+// What a request names, resolved once by prepare_spawn(): the policy judges
+// it, and the plan is made from it.
+struct ResolvedRequest {
+  std::string root;                     // the delegated cgroup D
+  std::vector<cg::LimitWrite> limits;   // cg::plan_limits(req.limits)
+  std::optional<ns::Identity> account;  // the user's passwd entry; nullopt for --dynamic-user
+  // --dynamic-user-range parsed (nullopt: not given, the default). Under a
+  // policy, once judged, the policy's own range (prepare_spawn).
+  std::optional<UidRange> dynamic_user_range;
+};
+
+// The checks of the request's words alone (unit and slice names, a command,
+// an absolute --workdir, --dynamic-user-* only with --dynamic-user).
+// Error(BadRequest).
+void validate_request(const SpawnRequest& req);
+
 // ENV_DATA: the bytes read from stdin (only used with env_stdin).
-SpawnPlan make_spawn_plan(const SpawnRequest& req, std::string_view env_data);
+SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolved,
+                          std::string_view env_data);
 
 }  // namespace cgspawn

@@ -15,6 +15,7 @@
 
 #include "common/files.hpp"
 #include "launcher/policy/policy.hpp"
+#include "namespaces/seccomp.hpp"
 #include "tests/support/sandbox.hpp"
 
 namespace fs = std::filesystem;
@@ -300,4 +301,17 @@ TEST_F(Cli, SudoModeWithoutPolicyRefusesToRun) {
   EXPECT_EQ(r.status, 4) << r.err;
   EXPECT_NE(r.err.find("policy"), std::string::npos) << r.err;
   EXPECT_EQ(unit_count(), 0u);
+}
+
+// `spawn --help` names the denied syscall groups from the table the filter is
+// built from (namespaces/seccomp.cpp), not from a retyped list.
+TEST(CliHelp, SeccompHelpIsPrintedFromTheFilterTable) {
+  auto r = cgspawn::testing::run({CGSPAWN_BINARY, "spawn", "--help"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Syscall filter: default (deny " + cgspawn::ns::default_denied_summary() +
+                       ") or none"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(cgspawn::ns::default_denied_summary().find("kexec, modules, reboot, swap, keyrings"),
+            std::string::npos);
 }

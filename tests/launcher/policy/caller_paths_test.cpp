@@ -15,13 +15,13 @@
 #include "tests/support/sandbox.hpp"
 
 using cgspawn::Caller;
-using cgspawn::SpawnRequest;
+using cgspawn::SpawnQuery;
 
 namespace {
 
 const Caller kNobody{65534, "nobody"};
 
-std::string refusal(const SpawnRequest& req, const Caller& caller = kNobody) {
+std::string refusal(const SpawnQuery& req, const Caller& caller = kNobody) {
   try {
     cgspawn::check_paths_as_caller(caller, req);
   } catch (const cgspawn::Error& e) {
@@ -44,8 +44,8 @@ struct Hidden {
   }
 };
 
-SpawnRequest read_only(const std::string& path) {
-  SpawnRequest req;
+SpawnQuery read_only(const std::string& path) {
+  SpawnQuery req;
   req.mounts.read_only = {path};
   return req;
 }
@@ -63,10 +63,10 @@ TEST(CallerPaths, HiddenAndMissingPathsGetTheSameRefusal) {
   ASSERT_NE(a, "") << "a path nobody cannot see passed";
   EXPECT_NE(a.find("(paths)"), std::string::npos) << a;
   EXPECT_EQ(shown(a, h.sub), shown(b, missing)) << "the answer tells whether it exists";
-  SpawnRequest rw;
+  SpawnQuery rw;
   rw.mounts.read_write = {h.sub};
   EXPECT_NE(refusal(rw).find("--read-write '" + h.sub + "'"), std::string::npos);
-  SpawnRequest dev;
+  SpawnQuery dev;
   dev.mounts.devices = {h.sub};
   EXPECT_NE(refusal(dev).find("--device"), std::string::npos);
   const std::string l = refusal(read_only(h.link));
@@ -77,8 +77,8 @@ TEST(CallerPaths, HiddenAndMissingPathsGetTheSameRefusal) {
 TEST(CallerPaths, TheShellIsJudgedForExecutionByTheCaller) {
   if (!cgspawn::testing::is_root()) GTEST_SKIP() << "needs root to take the caller's ids";
   Hidden h;
-  SpawnRequest req;
-  req.dynamic_user = true;
+  SpawnQuery req;
+  // No account: a dynamic user, whose shell is judged too.
   req.dynamic_user_shell = h.shell;
   const std::string a = refusal(req);
   EXPECT_NE(
@@ -91,7 +91,7 @@ TEST(CallerPaths, TheShellIsJudgedForExecutionByTheCaller) {
 
 TEST(CallerPaths, WhatTheCallerCanSeePassesAndRootIsNotChecked) {
   if (!cgspawn::testing::is_root()) GTEST_SKIP() << "needs root to take the caller's ids";
-  SpawnRequest req;
+  SpawnQuery req;
   req.mounts.read_only = {"/usr", "/etc/passwd"};
   req.mounts.read_write = {"/tmp"};
   req.mounts.devices = {"/dev/null"};

@@ -4,31 +4,27 @@
 
 #include "common/error.hpp"
 #include "launcher/policy/policy.hpp"
+#include "launcher/spawn/request.hpp"
 
 using cgspawn::Caller;
 using cgspawn::Policy;
-using cgspawn::SpawnPlan;
 using cgspawn::SpawnRequest;
 
 namespace {
 
 const Caller kHub{1500, "jhub"};
 
+// The policy's judgement of REQ as prepare_spawn() makes it (resolved once).
+void judge(const Policy& p, const Caller& caller, const SpawnRequest& req) {
+  cgspawn::enforce_request(p, caller, cgspawn::spawn_query(req, cgspawn::resolve_request(req, {})));
+}
+
 struct DynamicRequest {
   SpawnRequest req;
-  SpawnPlan plan;
   DynamicRequest() {
     req.command = {"/usr/bin/jupyterhub-singleuser"};
     req.user = "oauth-alice";
     req.dynamic_user = true;
-    plan.argv = req.command;
-    plan.identity = {"oauth-alice",
-                     static_cast<uid_t>(-1),
-                     static_cast<gid_t>(-1),
-                     "/var/lib/cgspawn/home/oauth-alice",
-                     "/bin/bash",
-                     false};
-    plan.dynamic_user = cgspawn::DynamicUserPlan{cgspawn::kDynamicUserState, {}, std::nullopt};
   }
 };
 
@@ -40,7 +36,7 @@ Policy allowing(const std::string& extra = "") {
 
 std::string refusal(const Policy& p, DynamicRequest& r) {
   try {
-    cgspawn::enforce_request(p, kHub, r.req);
+    judge(p, kHub, r.req);
   } catch (const cgspawn::Error& e) {
     EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << e.what();
     return e.what();
@@ -61,13 +57,13 @@ TEST(DynamicUserPolicy, OffByDefault) {
 TEST(DynamicUserPolicy, AllowedWithinTheUidBoundsWithoutGroupMembership) {
   DynamicRequest r;
   EXPECT_EQ(refusal(allowing(), r), "") << "users.group cannot apply to a user with no account";
-  // The uid a name already has is checked against the bounds once known.
-  SpawnPlan plan;
-  plan.dynamic_user = cgspawn::DynamicUserPlan{cgspawn::kDynamicUserState, {}, std::nullopt};
-  cgspawn::bound_dynamic_user(allowing(), plan);
-  ASSERT_TRUE(plan.dynamic_user->allowed.has_value());
-  EXPECT_EQ(plan.dynamic_user->allowed->first, 1000u);
-  EXPECT_EQ(plan.dynamic_user->allowed->last, 59999u);
+  // The uid a name already has is checked against the bounds once known:
+  // spawn() gets them from allowed_uids().
+  const auto bounds = cgspawn::allowed_uids(cgspawn::Access{kHub, allowing()});
+  ASSERT_TRUE(bounds.has_value());
+  EXPECT_EQ(bounds->first, 1000u);
+  EXPECT_EQ(bounds->last, 59999u);
+  EXPECT_FALSE(cgspawn::allowed_uids(cgspawn::Access{}).has_value()) << "no policy, no bounds";
 }
 
 TEST(DynamicUserPolicy, RangeMustLieWithinTheUidBounds) {
@@ -114,9 +110,9 @@ TEST(DynamicUserPolicy, ThePolicyOwnsTheRange) {
   EXPECT_NE(refusal(p, r).find("the policy sets the range (25000-25009)"), std::string::npos);
   r.req.dynamic_user_range = "";
   EXPECT_EQ(refusal(p, r), "");
-  cgspawn::bound_dynamic_user(p, r.plan);
-  EXPECT_EQ(r.plan.dynamic_user->range.str(), "25000-25009") << "the range used is the policy's";
-  EXPECT_EQ(r.plan.dynamic_user->allowed->str(), "1000-59999");
+  EXPECT_EQ(cgspawn::policy_dynamic_user_range(p).str(), "25000-25009")
+      << "the range used is the policy's";
+  EXPECT_EQ(cgspawn::policy_uid_bounds(p).str(), "1000-59999");
 }
 
 TEST(DynamicUserPolicy, TheRangeIsValidatedAtLoad) {

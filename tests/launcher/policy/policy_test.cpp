@@ -11,16 +11,21 @@
 
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
+#include "launcher/spawn/request.hpp"
 #include "tests/support/sandbox.hpp"
 
 using cgspawn::Caller;
 using cgspawn::Policy;
-using cgspawn::SpawnPlan;
 using cgspawn::SpawnRequest;
 
 namespace {
 
 const Caller kHub{1500, "jhub"};
+
+// The policy's judgement of REQ as prepare_spawn() makes it (resolved once).
+void judge(const Policy& p, const Caller& caller, const SpawnRequest& req) {
+  cgspawn::enforce_request(p, caller, cgspawn::spawn_query(req, cgspawn::resolve_request(req, {})));
+}
 
 // A legitimate request for nobody (present on every host; the test policy's
 // uid range admits it), which each case then spoils.
@@ -52,11 +57,14 @@ Policy strict() {
 void expect_refused(const Policy& p, const Request& r, const std::string& rule,
                     const Caller& caller = kHub) {
   try {
-    cgspawn::enforce_request(p, caller, r.req);
+    judge(p, caller, r.req);
     ADD_FAILURE() << "not refused; expected rule " << rule;
   } catch (const cgspawn::Error& e) {
     EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << e.what();
     EXPECT_NE(std::string(e.what()).find("(" + rule + ")"), std::string::npos) << e.what();
+    // The audit record's CGSPAWN_RULE is this field (main.cpp), not a parse
+    // of the message.
+    EXPECT_EQ(e.rule(), rule) << e.what();
   }
 }
 
@@ -87,7 +95,7 @@ TEST(PolicyParse, TyposAndBadValuesAreRefusedNotIgnored) {
 
 TEST(PolicyEnforce, LegitimateRequestPassesAndDropsLoaderVariables) {
   Request r;
-  EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, r.req));
+  EXPECT_NO_THROW(judge(strict(), kHub, r.req));
   cgspawn::EnvList env{{"JUPYTERHUB_API_TOKEN", "t"},
                        {"LD_PRELOAD", "/tmp/evil.so"},
                        {"LD_LIBRARY_PATH", "/tmp"},
@@ -166,11 +174,10 @@ TEST(PolicyEnforce, SymlinkIntoForbiddenPathIsResolved) {
   ASSERT_EQ(::symlink("/etc", link.c_str()), 0);
   Request r;
   r.req.mounts.read_write = {link};
-  EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, r.req));  // lexically below /home
-  SpawnPlan plan;
-  plan.mounts = cgspawn::ns::make_mount_plan(r.req.mounts);
+  EXPECT_NO_THROW(judge(strict(), kHub, r.req));  // lexically below /home
+  auto mounts = cgspawn::ns::make_mount_plan(r.req.mounts);
   try {
-    cgspawn::enforce_plan(strict(), plan);
+    cgspawn::enforce_mounts(strict(), mounts);
     ADD_FAILURE() << "a symlink to /etc passed as --read-write";
   } catch (const cgspawn::Error& e) {
     EXPECT_NE(std::string(e.what()).find("(read_write_prefixes): --read-write /etc (resolved)"),
@@ -179,9 +186,8 @@ TEST(PolicyEnforce, SymlinkIntoForbiddenPathIsResolved) {
   }
   Request ok;
   ok.req.mounts.read_write = {home.path()};
-  EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, ok.req));
-  plan.mounts = cgspawn::ns::make_mount_plan(ok.req.mounts);
-  EXPECT_NO_THROW(cgspawn::enforce_plan(strict(), plan));
+  EXPECT_NO_THROW(judge(strict(), kHub, ok.req));
+  EXPECT_NO_THROW(cgspawn::enforce_mounts(strict(), cgspawn::ns::make_mount_plan(ok.req.mounts)));
 }
 
 // Issue 13, finding 6: the policy once resolved --read-write itself and the
@@ -199,13 +205,12 @@ TEST(PolicyEnforce, SwapBetweenRequestCheckAndPlanIsRefused) {
   p.read_write_prefixes = {t.path() + "/home"};
   Request r;
   r.req.mounts.read_write = {work};
-  ASSERT_NO_THROW(cgspawn::enforce_request(p, kHub, r.req));
+  ASSERT_NO_THROW(judge(p, kHub, r.req));
   ASSERT_EQ(::renameat2(AT_FDCWD, work.c_str(), AT_FDCWD, decoy.c_str(), RENAME_EXCHANGE), 0);
-  SpawnPlan plan;
-  plan.mounts = cgspawn::ns::make_mount_plan(r.req.mounts);
-  ASSERT_TRUE(plan.mounts.read_write_checked.contains(etc));  // the swap took effect
+  auto mounts = cgspawn::ns::make_mount_plan(r.req.mounts);
+  ASSERT_TRUE(mounts.read_write_checked.contains(etc));  // the swap took effect
   try {
-    cgspawn::enforce_plan(p, plan);
+    cgspawn::enforce_mounts(p, mounts);
     ADD_FAILURE() << "the swapped-in " << etc << " was allowed";
   } catch (const cgspawn::Error& e) {
     EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << e.what();
@@ -234,7 +239,7 @@ TEST(PolicyEnforce, Ceilings) {
   at_ceiling.req.limits.memory_max = "2G";
   at_ceiling.req.limits.cpu_max = "2";
   at_ceiling.req.limits.tasks_max = "500";
-  EXPECT_NO_THROW(cgspawn::enforce_request(strict(), kHub, at_ceiling.req));
+  EXPECT_NO_THROW(judge(strict(), kHub, at_ceiling.req));
 }
 
 TEST(PolicyFile, MustBeRootOwnedAndNotWritableByOthers) {

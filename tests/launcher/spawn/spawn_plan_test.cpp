@@ -1,9 +1,8 @@
 // Planning validates a request and touches nothing: these run without root.
-#include "launcher/spawn/spawn_plan.hpp"
-
 #include <gtest/gtest.h>
 
 #include "common/error.hpp"
+#include "launcher/spawn/request.hpp"
 
 using cgspawn::SpawnRequest;
 
@@ -19,7 +18,7 @@ SpawnRequest valid() {
 
 void expect_bad(const SpawnRequest& r, const std::string& needle) {
   try {
-    cgspawn::make_spawn_plan(r, {});
+    cgspawn::prepare_spawn(r, {}, cgspawn::Access{});
     ADD_FAILURE() << "accepted; expected an error mentioning '" << needle << "'";
   } catch (const cgspawn::Error& e) {
     EXPECT_EQ(e.kind(), cgspawn::ErrorKind::BadRequest) << e.what();

@@ -1,0 +1,143 @@
+// cgspawn spawn: start a server in D/users/[SLICE/]NAME. The options fill a
+// SpawnRequest; launcher/spawn/request.cpp turns it into a plan (one pass:
+// resolve, judge, plan, judge) and launcher/spawn/spawn.cpp carries it out.
+#include "launcher/spawn/spawn.hpp"
+
+#include <unistd.h>
+
+#include "common/error.hpp"
+#include "launcher/cli/subcommands.hpp"
+#include "launcher/logging/logging.hpp"
+#include "launcher/spawn/request.hpp"
+#include "launcher/trace/timings.hpp"
+#include "namespaces/seccomp.hpp"
+
+namespace cgspawn::cli {
+namespace {
+
+void add_target_options(CLI::App* sp, SpawnRequest& r) {
+  add_root_option(sp, r.cgroup_root);
+  sp->add_option("--unit", r.unit,
+                 "Unit name: the cgroup D/users/[SLICE/]NAME and journal tag "
+                 "([A-Za-z0-9_.@-], 1-200 chars)")
+      ->type_name("NAME")
+      ->required();
+  sp->add_option("--user", r.user,
+                 "Run the server as this user (looked up in passwd); with --dynamic-user, the "
+                 "dynamic user's name")
+      ->type_name("USER")
+      ->required();
+  sp->add_option("--slice", r.slice, "Group the unit under D/users/SLICE (created on first use)")
+      ->type_name("SLICE");
+}
+
+void add_isolation_options(CLI::App* sp, SpawnRequest& r) {
+  auto* iso = "Isolation";
+  sp->add_flag("--private-tmp", r.mounts.private_tmp,
+               "Fresh /tmp and /var/tmp (tmpfs, 1777) for this unit")
+      ->group(iso);
+  sp->add_flag("--private-devices", r.mounts.private_devices,
+               "Minimal /dev: null zero full random urandom tty, private pts, shm")
+      ->group(iso);
+  sp->add_option("--device", r.mounts.devices,
+                 "Also expose this device node (repeatable; needs --private-devices)")
+      ->type_name("PATH")
+      ->group(iso);
+  sp->add_option("--read-only", r.mounts.read_only,
+                 "Make PATH and every mount below it read-only (repeatable)")
+      ->type_name("PATH")
+      ->group(iso);
+  sp->add_option("--read-write", r.mounts.read_write,
+                 "Keep PATH writable inside a --read-only path (repeatable)")
+      ->type_name("PATH")
+      ->group(iso);
+  sp->add_option("--seccomp", r.seccomp,
+                 "Syscall filter: default (deny " + ns::default_denied_summary() + ") or none")
+      ->type_name("PROFILE")
+      ->group(iso);
+  sp->add_flag("--allow-root", r.allow_root, "Permit a user with uid 0")->group(iso);
+  sp->add_flag("--allow-new-privileges", r.allow_new_privileges,
+               "Do not set no_new_privs (sudo and setuid binaries work inside)")
+      ->group(iso);
+}
+
+void add_dynamic_user_options(CLI::App* sp, SpawnRequest& r) {
+  auto* dyn = "Dynamic users";
+  sp->add_flag("--dynamic-user", r.dynamic_user,
+               "USER has no account: give it a uid/gid from the range, the same on every spawn "
+               "and never another name's, a home STATE/home/USER (0700, HOME and workdir), and "
+               "passwd/group entries inside its mount namespace only")
+      ->group(dyn);
+  sp->add_option("--dynamic-user-range", r.dynamic_user_range,
+                 "uids (gid = uid) for new dynamic users (default 20000-29999: clear of "
+                 "system users, of systemd's DynamicUser range 61184-65519 and nobody)")
+      ->type_name("MIN-MAX")
+      ->group(dyn);
+  sp->add_option("--dynamic-user-state", r.dynamic_user_state,
+                 "Where the uid mapping (dynamic-users/) and the homes (home/) live (default "
+                 "/var/lib/cgspawn; only the default through sudo)")
+      ->type_name("DIR")
+      ->group(dyn);
+  sp->add_option("--dynamic-user-shell", r.dynamic_user_shell,
+                 "Login shell in the dynamic user's passwd entry (default /bin/bash)")
+      ->type_name("PATH")
+      ->group(dyn);
+}
+
+void add_execution_options(CLI::App* sp, SpawnRequest& r) {
+  auto* run = "Execution";
+  sp->add_flag("--env-stdin", r.env_stdin,
+               "Read the server's environment from stdin: NUL-separated KEY=VALUE records. "
+               "Nothing else of cgspawn's environment is passed on")
+      ->group(run);
+  sp->add_flag("--setenv-defaults", r.setenv_defaults,
+               "Set USER, LOGNAME, HOME, SHELL from passwd unless given")
+      ->group(run);
+  sp->add_option("--workdir", r.workdir, "Working directory (default: the user's home, else /)")
+      ->type_name("DIR")
+      ->group(run);
+  sp->add_option("--log-target", r.log_target,
+                 "auto|journal|stderr: server output to a journald stream tagged NAME "
+                 "(auto: when journald runs) or the inherited stderr")
+      ->type_name("TARGET")
+      ->group(run);
+  // Not required() here: after a "--" the command is cut off before CLI11
+  // parses (split_server_command); validate_request() refuses a missing one.
+  sp->add_option("command", r.command, "The server command and its arguments, after --")
+      ->type_name("CMD");
+}
+
+int run_spawn(SpawnRequest req, Invocation& inv) {
+  if (inv.server_command()) {
+    if (!req.command.empty())
+      throw_bad_request("parse command", "'" + req.command.front().substr(0, 80) +
+                                             "' stands before --: the server command "
+                                             "and all its arguments go after --");
+    req.command = *inv.server_command();
+  }
+  const Access& access = inv.access();
+  timing_mark("policy");
+  setup_logging(req.unit, req.user);
+  timing_mark("logging");
+  std::string env = req.env_stdin ? read_env_stream(STDIN_FILENO) : std::string{};
+  SpawnPlan plan = prepare_spawn(req, env, access);
+  timing_mark("plan");
+  return spawn(std::move(plan), allowed_uids(access));
+}
+
+}  // namespace
+
+Subcommand add_spawn(CLI::App& app) {
+  auto r = std::make_shared<SpawnRequest>();
+  auto* sub = app.add_subcommand("spawn",
+                                 "Start a server in D/users/[SLICE/]NAME and exit once it "
+                                 "has been exec'd; prints its pid");
+  add_target_options(sub, *r);
+  add_limit_options(sub, r->limits, "of the unit");
+  add_isolation_options(sub, *r);
+  add_dynamic_user_options(sub, *r);
+  add_execution_options(sub, *r);
+  return {sub, [r](Invocation& inv) { return run_spawn(*r, inv); }};
+}
+
+}  // namespace cgspawn::cli

@@ -1,0 +1,27 @@
+// The subcommand table: each add_* (one file each under launcher/cli/)
+// defines its subcommand on APP and returns it with its run.
+#pragma once
+
+#include <array>
+
+#include "launcher/cli/common.hpp"
+
+namespace cgspawn::cli {
+
+Subcommand add_init(CLI::App& app);
+Subcommand add_spawn(CLI::App& app);
+Subcommand add_stop(CLI::App& app);
+Subcommand add_status(CLI::App& app);
+Subcommand add_list(CLI::App& app);
+Subcommand add_cleanup(CLI::App& app);
+// `slice` groups set, show and remove; its run runs the one chosen.
+Subcommand add_slice(CLI::App& app);
+Subcommand add_check(CLI::App& app);
+Subcommand add_top(CLI::App& app);
+
+// In the order `cgspawn --help` lists them.
+inline constexpr std::array kSubcommands = {&add_init,   &add_spawn, &add_stop,
+                                            &add_status, &add_list,  &add_cleanup,
+                                            &add_slice,  &add_check, &add_top};
+
+}  // namespace cgspawn::cli
