@@ -4,7 +4,8 @@
 #   2. build cgspawn,
 #   3. host tests (ctest: parsers, fake cgroupfs, real cgroup2 sandbox,
 #      namespaces as root),
-#      then clang-tidy's bugprone-* checks over product code and tests,
+#      then clang-tidy's bugprone-* checks over product code and tests
+#      (product code: no function over 60 lines, in C++ and Python),
 #   4. the same host tests built with AddressSanitizer + UndefinedBehavior-
 #      Sanitizer in build-asan (any finding fails),
 #   5. a bounded libFuzzer run of every parser (tests/fuzz/, ~1 minute),
@@ -30,8 +31,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/us
 cmake --build build -j"$(nproc)"
 echo "== host tests"
 (cd build && ctest -j"$(nproc)" --output-on-failure)
-echo "== clang-tidy (bugprone-*)"
+echo "== clang-tidy (bugprone-*; product code: functions to 60 lines)"
 tests/clang-tidy.sh build
+tests/python-function-size.py
 echo "== host tests under ASan+UBSan (build-asan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCGSPAWN_SANITIZE=ON \
   -DCGSPAWN_WERROR=$werror >/dev/null

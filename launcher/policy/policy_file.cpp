@@ -101,12 +101,7 @@ void check_policy_is_root_owned(const std::string& path) {
       throw_refused(
           "policy file", partial + " is writable by someone other than root (owner uid " +
                              std::to_string(st.st_uid) + ", mode " +
-                             [&] {
-                               char m[8];
-                               std::snprintf(m, sizeof m, "%04o", st.st_mode & 07777);
-                               return std::string(m);
-                             }() +
-                             "): chown root and chmod go-w it");
+                             mode_string(st.st_mode) + "): chown root and chmod go-w it");
     if (next == std::string::npos) return;
     pos = next;
   }
