@@ -12,13 +12,17 @@
 
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
+#include "launcher/cli/limit_options.hpp"
 #include "launcher/diagnostics/check.hpp"
+#include "launcher/diagnostics/limit_table.hpp"
 #include "launcher/units/commands.hpp"
 #include "launcher/policy/policy.hpp"
 #include "launcher/spawn/spawn.hpp"
 #include "launcher/trace/timings.hpp"
 
 namespace {
+
+using cgspawn::add_limit_options;
 
 constexpr const char* kExitCodes =
     "\nExit status: 0 ok; 1 the system refused a step; 2 bad request (nothing was changed);\n"
@@ -42,36 +46,6 @@ void add_root_option(CLI::App* sub, std::string& root) {
                   "Delegated cgroup directory D (default: the caller's own cgroup from "
                   "/proc/self/cgroup, with a trailing /hub removed)")
       ->type_name("DIR");
-}
-
-// The limit flags of `spawn` (one unit) and `slice set` (all units of a
-// slice together): one list, so both always offer the same.
-void add_limit_options(CLI::App* sub, cgspawn::cg::LimitFlags& l, const std::string& of_what) {
-  const auto* lim = "Limits";
-  sub->add_option("--memory-max", l.memory_max, "memory.max: bytes or K/M/G/T (x1024), or max")
-      ->type_name("SIZE")
-      ->group(lim);
-  sub->add_option("--memory-swap-max", l.memory_swap_max, "memory.swap.max: size or max")
-      ->type_name("SIZE")
-      ->group(lim);
-  sub->add_option("--memory-low", l.memory_low, "memory.low: protected memory (size)")
-      ->type_name("SIZE")
-      ->group(lim);
-  sub->add_option("--cpu-max", l.cpu_max, "cpu.max in CPUs (1.5 = 150% of one CPU; period 100 ms)")
-      ->type_name("CPUS")
-      ->group(lim);
-  sub->add_option("--cpu-weight", l.cpu_weight,
-                  "cpu.weight, 1-10000 (default 100): share under contention")
-      ->type_name("N")
-      ->group(lim);
-  sub->add_option("--tasks-max", l.tasks_max, "pids.max: processes+threads, or max")
-      ->type_name("N")
-      ->group(lim);
-  sub->add_option("--property", l.properties,
-                  "FILE=VALUE for any other cgroup interface file " + of_what +
-                      " (repeatable), e.g. io.weight=200")
-      ->type_name("FILE=VALUE")
-      ->group(lim);
 }
 
 void add_spawn_options(CLI::App* sp, cgspawn::SpawnRequest& r) {
@@ -270,6 +244,10 @@ int dispatch(int argc, char** argv) {
   add_root_option(check, root);
   check->add_flag("--json", json, "Machine-readable output");
 
+  auto* limits = app.add_subcommand(
+      "limits", "The typed limit flags: file, controller, kind, bounds, policy ceiling");
+  limits->add_flag("--json", json, "Machine-readable output (one object per limit)");
+
   cgspawn::TopOptions top_opt;
   auto* top = app.add_subcommand(
       "top",
@@ -308,6 +286,7 @@ int dispatch(int argc, char** argv) {
                      : (app.get_subcommands().front()->get_name() + " ").c_str());
     return 2;
   }
+  if (limits->parsed()) return cgspawn::print_limit_table(json);  // facts only: no root, no policy
 
   // Through sudo the admin's policy is mandatory; run by root directly it
   // applies when the file exists.

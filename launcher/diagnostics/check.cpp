@@ -14,6 +14,7 @@
 
 #include "cgroup/cgroup_dir.hpp"
 #include "cgroup/layout.hpp"
+#include "cgroup/limits.hpp"
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -84,32 +85,8 @@ class Report {
   std::vector<Finding> findings_;
 };
 
-constexpr const char* kKernelCheck = "run kernel-check/check-kernel.sh for the cause";
-
-struct Probe {
-  const char* file;
-  const char* value;
-  const char* expect;  // what the kernel reads back
-  bool required;
-  const char* consequence;
-  const char* fix;
-};
-
-constexpr Probe kProbes[] = {
-    {"memory.max", "67108864", "67108864", true, "mem_limit cannot be enforced", kKernelCheck},
-    {"memory.low", "1048576", "1048576", false, "mem_guarantee cannot be enforced", kKernelCheck},
-    {"memory.swap.max", "0", "0", false,
-     "no memory controller, or swap accounting is off: mem_swap_limit cannot be enforced",
-     "boot with swapaccount=1"},
-    {"cpu.max", "50000 100000", "50000 100000", true, "cpu_limit cannot be enforced",
-     kKernelCheck},
-    {"cpu.weight", "200", "200", true, "cpu_guarantee and fair sharing cannot be enforced",
-     kKernelCheck},
-    {"pids.max", "50", "50", true, "tasks_limit cannot be enforced", kKernelCheck},
-};
-
 void check_limits(const cg::CgroupDir& probe, Report& r) {
-  for (const auto& p : kProbes) {
+  for (const auto& p : cg::limit_probes()) {  // one per typed limit, from the limit table
     std::string what = std::string("limit ") + p.file;
     if (!probe.has(p.file)) {
       std::string why = "not offered by the kernel for units; " + std::string(p.consequence);
