@@ -1,24 +1,15 @@
 #include "cgroup/limits.hpp"
 
 #include <algorithm>
-#include <map>
+#include <variant>
 
+#include "cgroup/cgroup_dir.hpp"
 #include "cgroup/names.hpp"
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
 
 namespace cgspawn::cg {
 namespace {
-
-std::string size_value(std::string_view text, std::string_view flag, bool allow_zero) {
-  auto bytes = parse_size(text, flag);
-  if (!bytes) return "max";
-  if (*bytes == 0 && !allow_zero)
-    throw_bad_request(
-        "parse " + std::string(flag),
-        std::string(flag) + " 0 would leave the server no memory: give a size such as 512M");
-  return std::to_string(*bytes);
-}
 
 // Whether a flag was given; given empty (a script's unset variable) is an
 // error rather than the silent "no limit" it would otherwise be.
@@ -29,12 +20,18 @@ bool given(const std::optional<std::string>& value, std::string_view flag) {
   return value.has_value();
 }
 
-const std::map<std::string, std::string>& typed_files() {
-  static const std::map<std::string, std::string> typed = {
-      {"memory.max", "--memory-max"}, {"memory.swap.max", "--memory-swap-max"},
-      {"memory.low", "--memory-low"}, {"cpu.max", "--cpu-max"},
-      {"cpu.weight", "--cpu-weight"}, {"pids.max", "--tasks-max"}};
-  return typed;
+LimitValue size_value(const TypedLimit& l, std::string_view text) {
+  const std::string flag = l.flag;
+  auto bytes = parse_size(text, flag);
+  if (!bytes) {
+    if (l.accepts_max) return Unlimited{};
+    throw_bad_request("parse " + flag, flag + " takes no max: give a size such as 512M");
+  }
+  // Zero is no bound but a server that cannot start: say so, not "not valid".
+  if (*bytes == 0 && !l.zero_allowed)
+    throw_bad_request("parse " + flag,
+                      flag + " 0 would leave the server no memory: give a size such as 512M");
+  return Bytes{*bytes};
 }
 
 // CONTROLLER.rest, as the kernel names them: a known controller, then
@@ -84,9 +81,9 @@ LimitWrite property_write(std::string_view prop) {
   std::string controller = file.substr(0, dot);
   // Files the typed flags own are set only through them, so their values
   // are always parsed (and, in sudo mode, held to the policy's ceilings).
-  if (auto it = typed_files().find(file); it != typed_files().end())
+  if (const TypedLimit* typed = find_typed_limit(file))
     throw_bad_request("parse --property",
-                      "--property " + file + " is set with " + it->second + ": use that flag");
+                      "--property " + file + " is set with " + typed->flag + ": use that flag");
   if (controller == "cgroup")
     throw_bad_request(
         "parse --property",
@@ -94,36 +91,76 @@ LimitWrite property_write(std::string_view prop) {
   if (value.empty() || value.find_first_of("\n\r") != std::string::npos || value.size() > 4096)
     throw_bad_request("parse --property",
                       "--property " + file + " needs a one-line value, e.g. " + file + "=100");
-  return {file, value, controller};
+  return {file, RawText{value}, controller};
 }
 
 }  // namespace
 
+std::string kernel_text(const LimitValue& value) {
+  struct Render {
+    std::string operator()(Unlimited) const { return "max"; }
+    std::string operator()(Bytes b) const { return std::to_string(b.n); }
+    std::string operator()(CpuQuota q) const {
+      return std::to_string(q.quota_usec) + " " + std::to_string(q.period_usec);
+    }
+    std::string operator()(Weight w) const { return std::to_string(w.n); }
+    std::string operator()(Count c) const { return std::to_string(c.n); }
+    std::string operator()(const RawText& r) const { return r.text; }
+  };
+  return std::visit(Render{}, value);
+}
+
+std::optional<uint64_t> amount(const LimitValue& value) {
+  if (const auto* b = std::get_if<Bytes>(&value)) return b->n;
+  if (const auto* w = std::get_if<Weight>(&value)) return w->n;
+  if (const auto* c = std::get_if<Count>(&value)) return c->n;
+  if (const auto* q = std::get_if<CpuQuota>(&value); q && q->period_usec != 0)
+    return q->quota_usec * kCpuPeriodUsec / q->period_usec;
+  return std::nullopt;
+}
+
+void write_limit(const CgroupDir& dir, const LimitWrite& w) {
+  dir.write(w.file, w.text());
+}
+
+LimitValue parse_limit(const TypedLimit& l, std::string_view text) {
+  auto integer = [&]() -> std::optional<uint64_t> {
+    return parse_uint(text, l.flag, static_cast<uint64_t>(l.min), static_cast<uint64_t>(l.max),
+                      l.accepts_max);
+  };
+  switch (l.kind) {
+    case LimitKind::Size:
+      return size_value(l, text);
+    case LimitKind::Cpus:  // the bounds: parse_cpu_quota reads them from this row
+      return CpuQuota{parse_cpu_quota(text, l.flag, kCpuPeriodUsec), kCpuPeriodUsec};
+    case LimitKind::Weight:
+      if (auto n = integer()) return Weight{*n};
+      return Unlimited{};
+    case LimitKind::Count:
+      if (auto n = integer()) return Count{*n};
+      return Unlimited{};
+  }
+  return Unlimited{};  // unreachable: every kind is handled above
+}
+
+std::vector<PlannedProbe> limit_probes() {
+  std::vector<PlannedProbe> out;
+  for (const auto& l : kTypedLimits) {
+    std::string text = kernel_text(parse_limit(l, l.probe.input));
+    out.push_back({l.file, text, text, l.probe.required, l.probe.consequence, l.probe.fix});
+  }
+  return out;
+}
+
 bool is_typed_limit_file(std::string_view file) {
-  return typed_files().contains(std::string(file));
+  return find_typed_limit(file) != nullptr;
 }
 
 std::vector<LimitWrite> plan_limits(const LimitFlags& f) {
   std::vector<LimitWrite> w;
-  if (given(f.memory_max, "--memory-max"))
-    w.push_back({"memory.max", size_value(*f.memory_max, "--memory-max", false), "memory"});
-  if (given(f.memory_swap_max, "--memory-swap-max"))
-    w.push_back(
-        {"memory.swap.max", size_value(*f.memory_swap_max, "--memory-swap-max", true), "memory"});
-  if (given(f.memory_low, "--memory-low"))
-    w.push_back({"memory.low", size_value(*f.memory_low, "--memory-low", true), "memory"});
-  if (given(f.cpu_max, "--cpu-max")) {
-    auto quota = parse_cpu_quota(*f.cpu_max, "--cpu-max", kCpuPeriodUsec);
-    w.push_back({"cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodUsec), "cpu"});
-  }
-  if (given(f.cpu_weight, "--cpu-weight"))
-    w.push_back({"cpu.weight",
-                 std::to_string(*parse_uint(*f.cpu_weight, "--cpu-weight", 1, 10000, false)),
-                 "cpu"});
-  if (given(f.tasks_max, "--tasks-max")) {
-    auto n = parse_uint(*f.tasks_max, "--tasks-max", 1, 4194304, true);
-    w.push_back({"pids.max", n ? std::to_string(*n) : "max", "pids"});
-  }
+  for (const auto& l : kTypedLimits)
+    if (const auto& text = f.*l.field; given(text, l.flag))
+      w.push_back({l.file, parse_limit(l, *text), l.controller});
   for (const auto& p : f.properties) {
     auto write = property_write(p);
     bool dup =

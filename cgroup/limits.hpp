@@ -1,5 +1,6 @@
-// The limits of one unit (or slice), as the files and values the kernel
-// takes. Building them validates; writing them is CgroupDir's job.
+// The limits of one unit (or slice): typed values, validated when they are
+// planned and rendered to the kernel's text only when they are written
+// (write_limit). The facts per limit are in limit_table.hpp.
 #pragma once
 
 #include <cstdint>
@@ -7,26 +8,64 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <utility>
+#include <variant>
 #include <vector>
+
+#include "cgroup/limit_table.hpp"
 
 namespace cgspawn::cg {
 
-inline constexpr uint64_t kCpuPeriodUsec = 100000;
+class CgroupDir;
 
-// The flags as the user typed them (nullopt = not given; given empty, as in
-// --memory-max '', is an error, never "no limit").
-struct LimitFlags {
-  std::optional<std::string> memory_max, memory_swap_max, memory_low;
-  std::optional<std::string> cpu_max, cpu_weight, tasks_max;
-  std::vector<std::string> properties;  // FILE=VALUE
+struct Unlimited {};  // "max"
+struct Bytes {
+  uint64_t n;
 };
+struct CpuQuota {
+  uint64_t quota_usec, period_usec;
+};
+struct Weight {
+  uint64_t n;
+};
+struct Count {
+  uint64_t n;
+};
+struct RawText {  // --property's value: only the kernel judges it
+  std::string text;
+};
+using LimitValue = std::variant<Unlimited, Bytes, CpuQuota, Weight, Count, RawText>;
+
+// The kernel's text for VALUE: "max", "67108864", "25000 100000", ...
+std::string kernel_text(const LimitValue& value);
+
+// What VALUE asks for in its limit's unit (bytes, cpu.max quota per
+// kCpuPeriodUsec, weight, tasks); nullopt for max and for --property text.
+std::optional<uint64_t> amount(const LimitValue& value);
 
 struct LimitWrite {
   std::string file;        // e.g. memory.max
-  std::string value;       // e.g. 67108864
+  LimitValue value;        // e.g. Bytes{67108864}
   std::string controller;  // e.g. memory: must be enabled for the unit
+  [[nodiscard]] std::string text() const { return kernel_text(value); }
 };
+
+// Write W into DIR: the one place a planned limit becomes text.
+void write_limit(const CgroupDir& dir, const LimitWrite& w);
+
+// TEXT given to LIMIT's flag, parsed and bounded as the table says. Throws
+// Error(BadRequest) naming the flag.
+LimitValue parse_limit(const TypedLimit& limit, std::string_view text);
+
+// What `cgspawn check` writes for each typed limit (its probe input,
+// planned like the flag's), in table order.
+struct PlannedProbe {
+  const char* file;
+  std::string value, expect;  // expect: the kernel reads back what it was given
+  bool required;
+  const char* consequence;
+  const char* fix;
+};
+std::vector<PlannedProbe> limit_probes();
 
 // Validate every flag and produce the writes, in a stable order. Throws
 // Error(BadRequest) naming the flag.

@@ -85,8 +85,8 @@ void set_slice_limits(const Layout& layout, const std::string& name,
   try {
     auto limits = configured_limits(slice);
     for (const auto& w : writes) {
-      slice.write(w.file, w.value);
-      limits[w.file] = w.value;
+      write_limit(slice, w);
+      limits[w.file] = w.text();  // the record holds what the kernel was given
     }
     record_limits(slice, limits);
   } catch (const Error&) {

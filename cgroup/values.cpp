@@ -2,8 +2,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
+#include "cgroup/limit_table.hpp"
 #include "common/error.hpp"
 
 namespace cgspawn::cg {
@@ -23,6 +25,12 @@ bool all_digits(std::string_view s) {
 }
 
 }  // namespace
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
 
 std::optional<uint64_t> parse_size(std::string_view text, std::string_view flag) {
   constexpr std::string_view form = "bytes or a number with K, M, G or T (x1024), e.g. 512M";
@@ -73,14 +81,34 @@ std::optional<uint64_t> parse_size(std::string_view text, std::string_view flag)
 }
 
 uint64_t parse_cpu_quota(std::string_view text, std::string_view flag, uint64_t period_usec) {
-  constexpr std::string_view form = "a number of CPUs from 0.01 to 4096, e.g. 0.5 or 2";
+  const TypedLimit& row = typed_limit(LimitId::CpuMax);
+  const std::string form = "a number of CPUs from " + number_text(row.min) + " to " +
+                           number_text(row.max) + ", e.g. 0.5 or 2";
   double cores = 0;
   auto [p, ec] =
       std::from_chars(text.data(), text.data() + text.size(), cores, std::chars_format::fixed);
   if (text.empty() || ec != std::errc() || p != text.data() + text.size() ||
-      !std::isfinite(cores) || cores < 0.01 || cores > 4096)
+      !std::isfinite(cores) || cores < row.min || cores > row.max)
     bad(flag, text, form);
   return static_cast<uint64_t>(std::llround(cores * static_cast<double>(period_usec)));
+}
+
+std::optional<CpuMax> parse_cpu_max(std::string_view text) {
+  auto space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view s) -> std::optional<uint64_t> {
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (!all_digits(s) || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+  };
+  std::string_view quota = text.substr(0, space);
+  auto period = number(text.substr(space + 1));
+  if (!period || *period == 0) return std::nullopt;
+  if (quota == "max") return CpuMax{std::nullopt, *period};
+  auto q = number(quota);
+  if (!q) return std::nullopt;
+  return CpuMax{q, *period};
 }
 
 std::optional<uint64_t> parse_uint(std::string_view text, std::string_view flag, uint64_t min,

@@ -37,35 +37,6 @@ void add_root_option(CLI::App* sub, std::string& root) {
       ->type_name("DIR");
 }
 
-// Moves to cli/limit_options.cpp at the merge (verbatim from main.cpp).
-void add_limit_options(CLI::App* sub, cgspawn::cg::LimitFlags& l, const std::string& of_what) {
-  const auto* lim = "Limits";
-  sub->add_option("--memory-max", l.memory_max, "memory.max: bytes or K/M/G/T (x1024), or max")
-      ->type_name("SIZE")
-      ->group(lim);
-  sub->add_option("--memory-swap-max", l.memory_swap_max, "memory.swap.max: size or max")
-      ->type_name("SIZE")
-      ->group(lim);
-  sub->add_option("--memory-low", l.memory_low, "memory.low: protected memory (size)")
-      ->type_name("SIZE")
-      ->group(lim);
-  sub->add_option("--cpu-max", l.cpu_max, "cpu.max in CPUs (1.5 = 150% of one CPU; period 100 ms)")
-      ->type_name("CPUS")
-      ->group(lim);
-  sub->add_option("--cpu-weight", l.cpu_weight,
-                  "cpu.weight, 1-10000 (default 100): share under contention")
-      ->type_name("N")
-      ->group(lim);
-  sub->add_option("--tasks-max", l.tasks_max, "pids.max: processes+threads, or max")
-      ->type_name("N")
-      ->group(lim);
-  sub->add_option("--property", l.properties,
-                  "FILE=VALUE for any other cgroup interface file " + of_what +
-                      " (repeatable), e.g. io.weight=200")
-      ->type_name("FILE=VALUE")
-      ->group(lim);
-}
-
 std::string chosen_root(const Access& access, const std::string& root) {
   return access.policy ? policy_root(*access.policy, root) : root;
 }

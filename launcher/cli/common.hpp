@@ -13,6 +13,7 @@
 
 #include "cgroup/layout.hpp"
 #include "cgroup/limits.hpp"
+#include "launcher/cli/limit_options.hpp"
 #include "launcher/policy/policy.hpp"
 
 namespace cgspawn::cli {
@@ -49,11 +50,6 @@ struct Subcommand {
 };
 
 void add_root_option(CLI::App* sub, std::string& root);
-
-// Moves to cli/limit_options.cpp at the merge (helper hA's part of issue 14).
-// The limit flags of `spawn` (one unit) and `slice set` (all units of a
-// slice together): one list, so both always offer the same.
-void add_limit_options(CLI::App* sub, cgspawn::cg::LimitFlags& l, const std::string& of_what);
 
 // The cgroup root a subcommand acts in: --cgroup-root, or under a policy
 // the policy's (policy_root refuses any other).

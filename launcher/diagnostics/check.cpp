@@ -14,6 +14,7 @@
 
 #include "cgroup/cgroup_dir.hpp"
 #include "cgroup/layout.hpp"
+#include "cgroup/limits.hpp"
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -92,31 +93,8 @@ class Report {
   std::vector<Finding> findings_;
 };
 
-constexpr const char* kKernelCheck = "run kernel-check/check-kernel.sh for the cause";
-
-struct Probe {
-  const char* file;
-  const char* value;
-  const char* expect;  // what the kernel reads back
-  bool required;
-  const char* consequence;
-  const char* fix;
-};
-
-constexpr Probe kProbes[] = {
-    {"memory.max", "67108864", "67108864", true, "memory.max cannot be enforced", kKernelCheck},
-    {"memory.low", "1048576", "1048576", false, "memory.low cannot be enforced", kKernelCheck},
-    {"memory.swap.max", "0", "0", false,
-     "no memory controller, or swap accounting is off: memory.swap.max cannot be enforced",
-     "boot with swapaccount=1"},
-    {"cpu.max", "50000 100000", "50000 100000", true, "cpu.max cannot be enforced", kKernelCheck},
-    {"cpu.weight", "200", "200", true, "cpu.weight (fair sharing) cannot be enforced",
-     kKernelCheck},
-    {"pids.max", "50", "50", true, "pids.max cannot be enforced", kKernelCheck},
-};
-
 void check_limits(const cg::CgroupDir& probe, Report& r) {
-  for (const auto& p : kProbes) {
+  for (const auto& p : cg::limit_probes()) {  // one per typed limit, from the limit table
     const std::string id = std::string("limit.") + p.file;
     std::string what = std::string("limit ") + p.file;
     if (!probe.has(p.file)) {

@@ -9,11 +9,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <stdexcept>
 
 #include "cgroup/limits.hpp"
 #include "cgroup/root.hpp"
@@ -129,30 +129,32 @@ void check_command(const Policy& p, const std::vector<std::string>& argv) {
         }() + ")");
 }
 
-// The typed limits' values as the planner wrote them ("max", a number, or
-// "QUOTA PERIOD" for cpu.max, normalised to the standard period).
-uint64_t limit_value(const std::vector<cg::LimitWrite>& writes, const std::string& file) {
-  for (const auto& w : writes) {
-    if (w.file != file) continue;
-    if (w.value.starts_with("max")) return UINT64_MAX;
-    std::string_view v = w.value;
-    uint64_t quota = 0, period = cg::kCpuPeriodUsec;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), quota);
-    if (ec != std::errc()) return UINT64_MAX;
-    if (file == "cpu.max" && p != v.data() + v.size())
-      std::from_chars(p + 1, v.data() + v.size(), period);
-    if (period == 0) return UINT64_MAX;
-    return file == "cpu.max" ? quota * cg::kCpuPeriodUsec / period : quota;
-  }
-  return UINT64_MAX;  // not given: unlimited
+// The policy's value for each ceiling the limit table names (the same keys
+// as policy.json); UINT64_MAX when the policy sets none.
+uint64_t ceiling_of(const Policy& p, std::string_view key) {
+  if (key == "max_memory") return p.max_memory.value_or(UINT64_MAX);
+  if (key == "max_cpu") return p.max_cpu_quota.value_or(UINT64_MAX);
+  if (key == "max_tasks") return p.max_tasks.value_or(UINT64_MAX);
+  throw std::logic_error("limit table names an unknown policy ceiling " + std::string(key));
 }
 
-void check_ceiling(std::optional<uint64_t> ceiling, uint64_t asked, const char* rule,
-                   const char* flag, const std::string& shown_ceiling) {
-  if (ceiling && asked > *ceiling)
-    throw_refused(
-        rule, std::string(flag) + (asked == UINT64_MAX ? " is missing or max" : " is too high") +
-                  ": the ceiling is " + shown_ceiling + "; pass " + flag + " at most that");
+std::string shown_ceiling(const cg::TypedLimit& l, uint64_t ceiling) {
+  switch (l.kind) {
+    case cg::LimitKind::Size:
+      return std::to_string(ceiling) + " bytes";
+    case cg::LimitKind::Cpus:
+      return std::to_string(static_cast<double>(ceiling) / cg::kCpuPeriodUsec) + " CPUs";
+    default:
+      return std::to_string(ceiling);
+  }
+}
+
+// What the planned writes ask of L, typed (bytes, quota per standard period,
+// tasks); UINT64_MAX when it is not given or max: unlimited.
+uint64_t asked(const std::vector<cg::LimitWrite>& writes, const cg::TypedLimit& l) {
+  for (const auto& w : writes)
+    if (w.file == l.file) return cg::amount(w.value).value_or(UINT64_MAX);
+  return UINT64_MAX;
 }
 
 void check_flags(const Policy& p, const SpawnQuery& req) {
@@ -170,16 +172,15 @@ void check_flags(const Policy& p, const SpawnQuery& req) {
 void check_limits(const Policy& p, const SpawnQuery& req) {
   const auto& writes = req.limits;  // typed files can only come from typed flags
   check_properties(p, writes);
-  auto show = [](std::optional<uint64_t> v) { return v ? std::to_string(*v) : std::string("-"); };
-  check_ceiling(p.max_memory, limit_value(writes, "memory.max"), "max_memory", "--memory-max",
-                show(p.max_memory) + " bytes");
-  check_ceiling(
-      p.max_cpu_quota, limit_value(writes, "cpu.max"), "max_cpu", "--cpu-max",
-      p.max_cpu_quota
-          ? std::to_string(static_cast<double>(*p.max_cpu_quota) / cg::kCpuPeriodUsec) + " CPUs"
-          : "-");
-  check_ceiling(p.max_tasks, limit_value(writes, "pids.max"), "max_tasks", "--tasks-max",
-                show(p.max_tasks));
+  for (const auto& l : cg::kTypedLimits) {
+    if (!l.policy_ceiling) continue;
+    const uint64_t ceiling = ceiling_of(p, l.policy_ceiling), want = asked(writes, l);
+    if (want > ceiling)
+      throw_refused(l.policy_ceiling, std::string(l.flag) +
+                                          (want == UINT64_MAX ? " is missing or max" : " is too high") +
+                                   ": the ceiling is " + shown_ceiling(l, ceiling) + "; pass " +
+                                   l.flag + " at most that");
+  }
 }
 
 }  // namespace

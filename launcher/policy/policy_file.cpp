@@ -23,7 +23,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr uint64_t kMaxTasks = 4194304;   // PID_MAX_LIMIT, as --tasks-max
+constexpr auto kMaxTasks = static_cast<uint64_t>(cg::typed_limit(cg::LimitId::TasksMax).max);
 constexpr uint64_t kMaxUid = 4294967294;  // (uid_t)-1 is "no uid"
 
 // The parser fails on a number it cannot hold (1e400) before any key is

@@ -58,7 +58,7 @@ cg::CgroupDir create_unit_cgroup(const SpawnPlan& plan) {
 }
 
 void write_limits(const cg::CgroupDir& unit, const SpawnPlan& plan) {
-  for (const auto& w : plan.limits) unit.write(w.file, w.value);
+  for (const auto& w : plan.limits) cg::write_limit(unit, w);
 }
 
 // Read the child's report until EOF (the pipe is close-on-exec, so EOF comes

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "cgroup/stats.hpp"
+#include "cgroup/values.hpp"
 #include "common/error.hpp"
 #include "common/nss.hpp"
 
@@ -93,19 +94,9 @@ const char* to_string(SortKey key) noexcept {
 }
 
 std::optional<double> cpu_limit_cpus(std::string_view cpu_max) {
-  auto space = cpu_max.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  std::string_view quota_text = cpu_max.substr(0, space);
-  std::string_view period_text = cpu_max.substr(space + 1);
-  uint64_t quota = 0;
-  uint64_t period = 0;
-  const auto* qe = quota_text.data() + quota_text.size();
-  const auto* pe = period_text.data() + period_text.size();
-  auto q = std::from_chars(quota_text.data(), qe, quota);
-  auto p = std::from_chars(period_text.data(), pe, period);
-  if (q.ec != std::errc() || q.ptr != qe || p.ec != std::errc() || p.ptr != pe || period == 0)
-    return std::nullopt;  // "max 100000"
-  return static_cast<double>(quota) / static_cast<double>(period);
+  auto parsed = cg::parse_cpu_max(cpu_max);
+  if (!parsed || !parsed->quota_usec) return std::nullopt;  // "max 100000"
+  return static_cast<double>(*parsed->quota_usec) / static_cast<double>(parsed->period_usec);
 }
 
 double cpu_percent(uint64_t usage_delta_usec, std::chrono::microseconds wall,

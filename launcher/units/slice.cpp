@@ -11,10 +11,12 @@ namespace cgspawn {
 
 std::vector<cg::LimitWrite> plan_slice_limits(const cg::LimitFlags& flags) {
   auto writes = cg::plan_limits(flags);
-  if (writes.empty())
+  if (writes.empty()) {
+    std::string all;
+    for (const auto& l : cg::kTypedLimits) all += std::string(l.flag) + ", ";
     throw_bad_request("parse slice limits",
-                      "nothing to set: pass at least one of --memory-max, --memory-swap-max, "
-                      "--memory-low, --cpu-max, --cpu-weight, --tasks-max, --property");
+                      "nothing to set: pass at least one of " + all + "--property");
+  }
   return writes;
 }
 
@@ -25,7 +27,7 @@ int slice_set(const cg::Layout& layout, const std::string& name,
   cg::CgroupDir users = layout.open_users();
   cg::check_enforceable(writes, users, users);
   cg::set_slice_limits(layout, name, writes);
-  for (const auto& w : writes) spdlog::info("slice {}: {} = {}", name, w.file, w.value);
+  for (const auto& w : writes) spdlog::info("slice {}: {} = {}", name, w.file, w.text());
   return 0;
 }
 

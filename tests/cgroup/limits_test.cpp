@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+#include <variant>
+
 #include "common/error.hpp"
 
 namespace cg = cgspawn::cg;
@@ -9,7 +13,7 @@ namespace cg = cgspawn::cg;
 namespace {
 std::map<std::string, std::string> as_map(const std::vector<cg::LimitWrite>& w) {
   std::map<std::string, std::string> m;
-  for (const auto& x : w) m[x.file] = x.value;
+  for (const auto& x : w) m[x.file] = x.text();
   return m;
 }
 }  // namespace
@@ -31,6 +35,31 @@ TEST(PlanLimits, EveryTypedFlagMapsToItsFile) {
   EXPECT_EQ(m.at("pids.max"), "50");
   EXPECT_EQ(m.size(), 6u);
   EXPECT_FALSE(m.contains("memory.oom.group"));  // stays 0: the OOM killer takes the hog only
+}
+
+// Planned limits stay typed: the kernel's text is made only at the write.
+TEST(PlanLimits, ValuesStayTypedUntilWritten) {
+  cg::LimitFlags f;
+  f.memory_max = "64M";
+  f.cpu_max = "1.5";
+  f.cpu_weight = "300";
+  f.tasks_max = "max";
+  f.properties = {"io.weight=200"};
+  auto w = cg::plan_limits(f);
+  ASSERT_EQ(w.size(), 5u);
+  EXPECT_EQ(std::get<cg::Bytes>(w[0].value).n, 64u << 20);
+  const auto quota = std::get<cg::CpuQuota>(w[1].value);
+  EXPECT_EQ(quota.quota_usec, 150000u);
+  EXPECT_EQ(quota.period_usec, cg::kCpuPeriodUsec);
+  EXPECT_EQ(std::get<cg::Weight>(w[2].value).n, 300u);
+  EXPECT_TRUE(std::holds_alternative<cg::Unlimited>(w[3].value));
+  EXPECT_EQ(std::get<cg::RawText>(w[4].value).text, "200");
+  EXPECT_EQ(cg::amount(w[0].value), 64u << 20);
+  EXPECT_EQ(cg::amount(w[1].value), 150000u);
+  EXPECT_EQ(cg::amount(cg::CpuQuota{3000, 2000}), 150000u);  // normalised to the standard period
+  EXPECT_FALSE(cg::amount(w[3].value).has_value());
+  EXPECT_FALSE(cg::amount(w[4].value).has_value());
+  EXPECT_EQ(cg::kernel_text(cg::Unlimited{}), "max");
 }
 
 TEST(PlanLimits, NothingGivenWritesNothing) {
@@ -89,17 +118,10 @@ TEST(PlanLimits, PropertiesTakeTheKernelsRealNames) {
 
 // --memory-max '' (an unset shell variable) once silently meant no limit.
 TEST(PlanLimits, EmptyValueIsAnErrorNamingTheFlag) {
-  using Field = std::optional<std::string> cg::LimitFlags::*;
-  const std::vector<std::pair<Field, std::string>> flags = {
-      {&cg::LimitFlags::memory_max, "--memory-max"},
-      {&cg::LimitFlags::memory_swap_max, "--memory-swap-max"},
-      {&cg::LimitFlags::memory_low, "--memory-low"},
-      {&cg::LimitFlags::cpu_max, "--cpu-max"},
-      {&cg::LimitFlags::cpu_weight, "--cpu-weight"},
-      {&cg::LimitFlags::tasks_max, "--tasks-max"}};
-  for (const auto& [field, flag] : flags) {
+  for (const auto& l : cg::kTypedLimits) {
+    const std::string flag = l.flag;
     cg::LimitFlags f;
-    f.*field = "";
+    f.*l.field = "";
     try {
       cg::plan_limits(f);
       ADD_FAILURE() << flag << " '' accepted";
@@ -133,6 +155,60 @@ TEST(PlanLimits, TypedFilesAreNeverProperties) {
     } catch (const cgspawn::Error& e) {
       EXPECT_NE(std::string(e.what()).find("use that flag"), std::string::npos) << e.what();
     }
+  }
+}
+
+// The table's bounds are the parser's: min and max pass, one step beyond
+// each fails, max only where the table says so.
+TEST(LimitTable, BoundsAreThoseThePlannerEnforces) {
+  auto plans = [](const cg::TypedLimit& l, const std::string& text) {
+    cg::LimitFlags f;
+    f.*l.field = text;
+    try {
+      cg::plan_limits(f);
+      return true;
+    } catch (const cgspawn::Error&) {
+      return false;
+    }
+  };
+  for (const auto& l : cg::kTypedLimits) {
+    SCOPED_TRACE(l.file);
+    EXPECT_EQ(plans(l, "max"), l.accepts_max);
+    EXPECT_EQ(plans(l, "0"), l.zero_allowed);
+    if (l.kind == cg::LimitKind::Cpus) {
+      EXPECT_TRUE(plans(l, std::to_string(l.min)));
+      EXPECT_TRUE(plans(l, std::to_string(l.max)));
+      EXPECT_FALSE(plans(l, std::to_string(l.min / 2)));
+      EXPECT_FALSE(plans(l, std::to_string(l.max + 1)));
+    } else if (l.kind != cg::LimitKind::Size) {
+      EXPECT_TRUE(plans(l, std::to_string(static_cast<uint64_t>(l.min))));
+      EXPECT_TRUE(plans(l, std::to_string(static_cast<uint64_t>(l.max))));
+      EXPECT_FALSE(plans(l, std::to_string(static_cast<uint64_t>(l.max) + 1)));
+    } else {
+      EXPECT_TRUE(std::isinf(l.max)) << "sizes are bounded by 64 bits only";
+      EXPECT_TRUE(plans(l, "18446744073709551615"));
+      EXPECT_FALSE(plans(l, "18446744073709551616"));
+    }
+    cg::LimitFlags prop;
+    prop.properties = {std::string(l.file) + "=1"};
+    EXPECT_THROW(cg::plan_limits(prop), cgspawn::Error) << "--property may set a typed file";
+    EXPECT_TRUE(cg::is_typed_limit_file(l.file));
+  }
+}
+
+// `cgspawn check` writes each limit as the planner would plan its probe input.
+TEST(LimitTable, ProbesArePlannedValues) {
+  auto probes = cg::limit_probes();
+  ASSERT_EQ(probes.size(), cg::kTypedLimits.size());
+  const std::map<std::string, std::string> want = {
+      {"memory.max", "67108864"},  {"memory.swap.max", "0"}, {"memory.low", "1048576"},
+      {"cpu.max", "50000 100000"}, {"cpu.weight", "200"},    {"pids.max", "50"}};
+  for (const auto& p : probes) {
+    EXPECT_EQ(p.value, want.at(p.file)) << p.file;
+    EXPECT_EQ(p.expect, p.value) << p.file;
+    // the spawner's option names (mem_limit, cpu_guarantee...) stay out of cgspawn
+    EXPECT_NE(std::string(p.consequence).find(p.file), std::string::npos) << p.consequence;
+    EXPECT_EQ(std::string(p.consequence).find('_'), std::string::npos) << p.consequence;
   }
 }
 

@@ -71,12 +71,14 @@ class RealSlices : public ::testing::Test {
 TEST(SliceLimits, WrittenAndRecordedAndMergedOnTheFakeTree) {
   if (!cgspawn::testing::is_root()) GTEST_SKIP() << "trusted.* xattrs need root";
   FakeSlice f;
-  cg::set_slice_limits(f.layout, "students",
-                       {{"memory.max", "157286400", "memory"}, {"pids.max", "100", "pids"}});
+  cg::set_slice_limits(
+      f.layout, "students",
+      {{"memory.max", cg::Bytes{157286400}, "memory"}, {"pids.max", cg::Count{100}, "pids"}});
   EXPECT_EQ(f.t.get("D/users/students/memory.max"), "157286400");
   EXPECT_EQ(f.t.get("D/users/students/pids.max"), "100");
-  cg::set_slice_limits(f.layout, "students",
-                       {{"cpu.max", "50000 100000", "cpu"}, {"pids.max", "200", "pids"}});
+  cg::set_slice_limits(
+      f.layout, "students",
+      {{"cpu.max", cg::CpuQuota{50000, 100000}, "cpu"}, {"pids.max", cg::Count{200}, "pids"}});
   EXPECT_EQ(f.t.get("D/users/students/cpu.max"), "50000 100000");
   auto slice = cg::find_slice(f.layout, "students");
   ASSERT_TRUE(slice.has_value());
@@ -105,7 +107,7 @@ TEST_F(RealSlices, IdleSliceGoesWithItsLastUnit) {
 // Real cgroupfs takes the write and the xattr (cgroup.max.descendants stands
 // in for a controller file: this host's cgroup2 has no controllers).
 TEST_F(RealSlices, RecordedLimitsKeepAnEmptySliceUntilRemovedExplicitly) {
-  cg::set_slice_limits(*layout_, "kept", {{"cgroup.max.descendants", "50", "cgroup"}});
+  cg::set_slice_limits(*layout_, "kept", {{"cgroup.max.descendants", cg::RawText{"50"}, "cgroup"}});
   auto slice = cg::find_slice(*layout_, "kept");
   ASSERT_TRUE(slice.has_value()) << "a configured empty slice is still a slice";
   EXPECT_EQ(slice->configured.at("cgroup.max.descendants"), "50");
@@ -123,7 +125,8 @@ TEST_F(RealSlices, RecordedLimitsKeepAnEmptySliceUntilRemovedExplicitly) {
 
 TEST_F(RealSlices, FailedWriteRemovesTheSliceItCreatedAndAUnitIsNoSlice) {
   auto msg = error_of([&] {
-    cg::set_slice_limits(*layout_, "bad", {{"cgroup.max.descendants", "lots", "cgroup"}});
+    cg::set_slice_limits(*layout_, "bad",
+                         {{"cgroup.max.descendants", cg::RawText{"lots"}, "cgroup"}});
   });
   EXPECT_NE(msg.find("cgroup.max.descendants"), std::string::npos) << msg;
   EXPECT_FALSE(is_dir(users() + "/bad")) << "left the slice it created";

@@ -67,6 +67,30 @@ TEST(ParseCpuQuota, RejectsOutOfRangeAndGarbage) {
     EXPECT_THROW(cg::parse_cpu_quota(bad, "--cpu-max", 100000), Error) << bad;
 }
 
+// The kernel's cpu.max text, read back (top, the slice reports): the one parser.
+TEST(ParseCpuMax, QuotaAndPeriodOrMax) {
+  auto q = cg::parse_cpu_max("25000 100000");
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->quota_usec, 25000u);
+  EXPECT_EQ(q->period_usec, 100000u);
+  auto m = cg::parse_cpu_max("max 100000");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->quota_usec.has_value());
+  EXPECT_EQ(m->period_usec, 100000u);
+  for (const char* bad : {"", "25000", "25000 0", "max 0", "25000x 100000", "25000 100000x",
+                          "-1 100000", "+1 100000", " 25000 100000", "max", "25000  100000"})
+    EXPECT_FALSE(cg::parse_cpu_max(bad).has_value()) << bad;
+}
+
+TEST(ParseCpuQuota, BoundsInTheMessageAreTheTables) {
+  try {
+    cg::parse_cpu_quota("5000", "--cpu-max", 100000);
+    ADD_FAILURE() << "accepted 5000 CPUs";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("from 0.01 to 4096"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ParseUint, RangeAndMax) {
   EXPECT_EQ(cg::parse_uint("50", "--tasks-max", 1, 100, false), 50u);
   EXPECT_FALSE(cg::parse_uint("max", "--tasks-max", 1, 100, true).has_value());

@@ -1,5 +1,6 @@
 // Every limit flag at once, --property FILE=VALUE included: NUL-separated
-// fields in LimitFlags order, the rest being --property values.
+// fields in limit-table order, the rest being --property values; every
+// planned value rendered as it would be written.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -14,8 +15,12 @@ CGSPAWN_FUZZ_TARGET(limits) {
     f.emplace_back(input.substr(pos, end - pos));
     pos = end + 1;
   }
-  f.resize(std::max<size_t>(f.size(), 6));
-  cgspawn::cg::LimitFlags flags{f[0], f[1], f[2], f[3], f[4], f[5], {f.begin() + 6, f.end()}};
-  (void)cgspawn::cg::plan_limits(flags);
+  namespace cg = cgspawn::cg;
+  const size_t typed = cg::kTypedLimits.size();
+  f.resize(std::max(f.size(), typed));
+  cg::LimitFlags flags;
+  for (size_t i = 0; i < typed; ++i) flags.*cg::kTypedLimits[i].field = f[i];
+  flags.properties.assign(f.begin() + static_cast<long>(typed), f.end());
+  for (const auto& w : cg::plan_limits(flags)) (void)w.text();
   (void)cgspawn::cg::parse_controller_list(input);
 }

@@ -23,7 +23,8 @@ CGSPAWN_FUZZ_TARGET(values) {
     case 3:
       (void)cgspawn::cg::parse_uint(text, "--tasks-max", 1, UINT64_MAX, (pick & 8) != 0);
       break;
-    default:
+    default:  // the kernel's files: keyed ones, and cpu.max read back
       (void)cgspawn::cg::parse_keyed(text);
+      (void)cgspawn::cg::parse_cpu_max(text);
   }
 }

@@ -84,10 +84,10 @@ TEST(DynamicUserPolicy, StateDirectoryIsTheDefaultOnly) {
 
 TEST(SliceSetPolicy, PropertiesMustBeAllowedTypedLimitsAreFree) {
   Policy p = cgspawn::parse_policy(R"({"properties": ["io.weight"]})", "test");
-  EXPECT_NO_THROW(
-      cgspawn::enforce_slice_set(p, {{"memory.max", "max", "memory"}, {"io.weight", "50", "io"}}));
+  EXPECT_NO_THROW(cgspawn::enforce_slice_set(p, {{"memory.max", cgspawn::cg::Unlimited{}, "memory"},
+                                                 {"io.weight", cgspawn::cg::RawText{"50"}, "io"}}));
   try {
-    cgspawn::enforce_slice_set(p, {{"cpuset.cpus", "0", "cpuset"}});
+    cgspawn::enforce_slice_set(p, {{"cpuset.cpus", cgspawn::cg::RawText{"0"}, "cpuset"}});
     FAIL() << "an unlisted property passed";
   } catch (const cgspawn::Error& e) {
     EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused);
