@@ -39,17 +39,30 @@ def real_argv(make_spawner, cgroup_root, traits):
     return argv[1:]  # the real binary instead of the fake launcher
 
 
-def cgroup2_child():
-    """An existing directory below the cgroup2 mount, or None."""
+def cgroup2_mount():
+    """Where the cgroup2 hierarchy's root is mounted, or None."""
     with open("/proc/self/mountinfo") as f:
         for line in f:
             head, _, tail = line.partition(" - ")
             if tail.split(" ")[0] == "cgroup2" and head.split(" ")[3] == "/":
-                mount = head.split(" ")[4]
-                for entry in sorted(os.listdir(mount)):
-                    if os.path.isdir(os.path.join(mount, entry)):
-                        return os.path.join(mount, entry)
+                return head.split(" ")[4]
     return None
+
+
+@pytest.fixture
+def cgroup2_child():
+    """A fresh empty cgroup below the cgroup2 mount (as root; on this
+    project's CI host that is /sys/fs/cgroup/unified), removed afterwards.
+    Named cgspawn-test-*, so the ctest sweep removes it if this test dies."""
+    mount = cgroup2_mount()
+    if mount is None or os.geteuid() != 0:
+        pytest.skip("needs root and a cgroup2 mount: the flags are checked by test_every_flag_parses")
+    path = os.path.join(mount, f"cgspawn-test-contract-{os.getpid()}")
+    os.mkdir(path)
+    try:
+        yield path
+    finally:
+        os.rmdir(path)
 
 
 @pytest.mark.parametrize("traits", [EVERYTHING, BY_PROPERTY, DYNAMIC], ids=["all", "props", "dynamic"])
@@ -60,9 +73,6 @@ def test_every_flag_parses(make_spawner, traits, tmp_path):
 
 
 @pytest.mark.parametrize("traits", [EVERYTHING, BY_PROPERTY], ids=["all", "props"])
-def test_every_limit_value_is_planned(make_spawner, traits):
-    root = cgroup2_child()
-    if root is None:
-        pytest.skip("no cgroup2 filesystem here: the flags are checked by test_every_flag_parses")
-    rc, _, err = run(*real_argv(make_spawner, root, traits))
+def test_every_limit_value_is_planned(make_spawner, traits, cgroup2_child):
+    rc, _, err = run(*real_argv(make_spawner, cgroup2_child, traits))
     assert rc == 2 and "user lookup" in err and NO_USER in err, err
