@@ -227,9 +227,9 @@ class CgroupSpawnerOptions(HasTraits):
         ["default", "none"],
         "default",
         help="""
-        Syscall filter of the server: "default" (deny kexec, kernel modules,
-        reboot, swap, keyrings, bpf, perf, user namespaces, ...) or "none".
-        Maps to `cgspawn --seccomp`.
+        Syscall filter of the server: "default" or "none". Maps to
+        `cgspawn spawn --seccomp`; `cgspawn spawn --help` lists what the
+        default filter denies, from the filter itself.
         """,
     ).tag(config=True)
 
