@@ -1,5 +1,7 @@
 #include "host_fixtures.hpp"
 
+#include <fcntl.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +12,12 @@
 #include "tests/support/owner.hpp"
 
 namespace cgspawn::ns::testing {
+
+long create_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0) ::close(fd);
+  return fd;
+}
 
 TempDir::TempDir() {
   std::string tmpl = "/tmp/cgspawn-ns-test-" + cgspawn::testing::owner_tag() + "-XXXXXX";

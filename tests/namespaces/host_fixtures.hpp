@@ -16,6 +16,10 @@ namespace cgspawn::ns::testing {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (mounts, setresuid); run as root"; \
   } while (0)
 
+// open(PATH, O_CREAT) as a libc-style result (the fd, or -1 with errno
+// set), the fd closed again: for expect_ok/expect_errno in a child.
+long create_file(const std::string& path);
+
 // mkdtemp under /tmp; removed recursively on destruction.
 class TempDir {
  public:

@@ -22,18 +22,13 @@ namespace cgspawn::ns {
 namespace {
 
 using testing::ChildChecks;
+using testing::create_file;
 using testing::MountSnapshot;
 using testing::RemoveOnExit;
 using testing::Request;
 using testing::run_in_child;
 using testing::TempDir;
 
-// open(O_CREAT) as a libc-style result; the fd is closed again.
-long create_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd >= 0) ::close(fd);
-  return fd;
-}
 
 std::vector<std::string> entries(const std::string& dir) {
   std::vector<std::string> out;

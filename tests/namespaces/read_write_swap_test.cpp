@@ -23,16 +23,12 @@ namespace cgspawn::ns {
 namespace {
 
 using testing::ChildChecks;
+using testing::create_file;
 using testing::MountSnapshot;
 using testing::Request;
 using testing::run_in_child;
 using testing::TempDir;
 
-long create_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd >= 0) ::close(fd);
-  return fd;
-}
 
 class ReadWriteSwap : public ::testing::Test {
  protected:

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from conftest import user_pids
 from e2e.hub import CGSPAWN, HUB_UNIT, alive, cgroup_pids, sh, systemctl, unit_cgroup, wait_for
 from test_e2e_hub import hubs  # noqa: F401  (the fixture)
 from test_e2e_hub import check_reachable
@@ -59,20 +60,6 @@ def kill_hub():
     systemctl("reset-failed", HUB_UNIT, check=False)
 
 
-def uid_pids(user):
-    uid = pwd.getpwnam(user).pw_uid
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/status") as f:
-                status = f.read()
-        except OSError:
-            continue
-        if f"\nUid:\t{uid}\t" in status and alive(int(entry)):
-            found.append(int(entry))
-    return found
-
-
 def test_e2e_hub_killed_during_a_start_and_while_a_server_runs(hubs, lingering_launcher):
     hub = hubs.new(launcher=lingering_launcher)
     with hubs.diagnose():
@@ -105,7 +92,7 @@ def test_e2e_hub_killed_during_a_start_and_while_a_server_runs(hubs, lingering_l
 
         # bob: what the interrupted start left is gone, nothing of bob runs
         wait_for(lambda: not os.path.exists(bob_unit), 300, f"{bob_unit} to be removed")
-        wait_for(lambda: not uid_pids("bob"), 60, "bob's processes to exit")
+        wait_for(lambda: not user_pids([pwd.getpwnam("bob").pw_uid]), 60, "bob's processes to exit")
         assert not hub.user_model("bob")["servers"], hub.user_model("bob")
         sh("journalctl", "--sync", check=False)
         log = sh("journalctl", "--no-pager", "-u", HUB_UNIT, "--since", f"@{int(since)}").stdout

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -16,6 +17,19 @@ namespace cgspawn::testing {
 
 // The server's environment records on stdin: PATH only.
 inline const std::string kServerEnv = std::string("PATH=/usr/sbin:/usr/bin:/sbin:/bin") + '\0';
+
+// Sets NAME=VALUE for one scope, whatever happens (the test binary's
+// children, cgspawn among them, inherit it).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
 
 class CliSandbox : public ::testing::Test {
  protected:

@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "launcher/policy/policy.hpp"
 #include "launcher/spawn/request.hpp"
+#include "tests/launcher/policy/policy_fixture.hpp"
 
 using cgspawn::Caller;
 using cgspawn::Policy;
@@ -12,12 +13,8 @@ using cgspawn::SpawnRequest;
 
 namespace {
 
-const Caller kHub{1500, "jhub"};
-
-// The policy's judgement of REQ as prepare_spawn() makes it (resolved once).
-void judge(const Policy& p, const Caller& caller, const SpawnRequest& req) {
-  cgspawn::enforce_request(p, caller, cgspawn::spawn_query(req, cgspawn::resolve_request(req, {})));
-}
+using cgspawn::testing::judge;
+using cgspawn::testing::kHub;
 
 struct DynamicRequest {
   SpawnRequest req;

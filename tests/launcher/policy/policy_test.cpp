@@ -12,6 +12,7 @@
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
 #include "launcher/spawn/request.hpp"
+#include "tests/launcher/policy/policy_fixture.hpp"
 #include "tests/support/sandbox.hpp"
 
 using cgspawn::Caller;
@@ -20,12 +21,8 @@ using cgspawn::SpawnRequest;
 
 namespace {
 
-const Caller kHub{1500, "jhub"};
-
-// The policy's judgement of REQ as prepare_spawn() makes it (resolved once).
-void judge(const Policy& p, const Caller& caller, const SpawnRequest& req) {
-  cgspawn::enforce_request(p, caller, cgspawn::spawn_query(req, cgspawn::resolve_request(req, {})));
-}
+using cgspawn::testing::judge;
+using cgspawn::testing::kHub;
 
 // A legitimate request for nobody (present on every host; the test policy's
 // uid range admits it), which each case then spoils.

@@ -18,19 +18,9 @@
 namespace {
 
 using cgspawn::testing::CliSandbox;
+using cgspawn::testing::ScopedEnv;
 using cgspawn::testing::RunResult;
 
-// Sets NAME=VALUE for one scope (the test binary's children inherit it).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~ScopedEnv() { ::unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
 
 constexpr int kKilled = 128 + SIGKILL;
 

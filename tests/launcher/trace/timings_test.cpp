@@ -13,6 +13,7 @@
 namespace {
 
 using cgspawn::parse_timing_line;
+using cgspawn::testing::ScopedEnv;
 
 TEST(TimingLine, ParsesStepAndNanoseconds) {
   auto m = parse_timing_line("cgspawn-timing cgroup-move 123456789012");
@@ -28,17 +29,6 @@ TEST(TimingLine, RejectsOtherLines) {
     EXPECT_FALSE(parse_timing_line(line)) << line;
 }
 
-// Sets an environment variable for one test, whatever happens.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~ScopedEnv() { ::unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
 
 std::vector<cgspawn::TimingMark> marks_in(const std::string& text) {
   std::vector<cgspawn::TimingMark> marks;
