@@ -98,18 +98,18 @@ void check_policy_is_root_owned(const std::string& path) {
       throw_refused("policy file",
                     partial + " is a symlink: the policy path must be real directories");
     if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-      throw_refused(
-          "policy file", partial + " is writable by someone other than root (owner uid " +
-                             std::to_string(st.st_uid) + ", mode " +
-                             mode_string(st.st_mode) + "): chown root and chmod go-w it");
+      throw_refused("policy file", partial + " is writable by someone other than root (owner uid " +
+                                       std::to_string(st.st_uid) + ", mode " +
+                                       mode_string(st.st_mode) + "): chown root and chmod go-w it");
     if (next == std::string::npos) return;
     pos = next;
   }
 }
 
-Policy parse_policy(std::string_view text, const std::string& origin) {
-  json j = parse_json(text, origin);
-  if (!j.is_object()) throw_refused("policy file", origin + " must hold a JSON object");
+namespace {
+
+// Unknown keys are errors, so a typo cannot silently widen the policy.
+void check_known_keys(const json& j, const std::string& origin) {
   static const std::set<std::string> known = {"cgroup_root",
                                               "commands",
                                               "users",
@@ -127,8 +127,9 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
                                               "dynamic_user_range"};
   for (const auto& [key, _] : j.items())
     if (!known.contains(key)) throw_refused("policy file", origin + ": unknown key '" + key + "'");
-  Policy p;
-  if (j.contains("cgroup_root")) p.cgroup_root = get<std::string>(j, "cgroup_root", origin);
+}
+
+void parse_commands(const json& j, const std::string& origin, Policy& p) {
   if (j.contains("commands")) p.commands = get<std::vector<std::string>>(j, "commands", origin);
   // Not lexically_normal (namespaces/paths.hpp) on purpose: commands are
   // matched as exact strings, so a spelling the admin wrote is refused, not
@@ -137,19 +138,10 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
     if (c.empty() || c.front() != '/' || c.find("/../") != std::string::npos || c.ends_with("/.."))
       throw_refused("policy file",
                     origin + ": command '" + c + "' must be an absolute, normalised path");
-  if (j.contains("users")) parse_users(j.at("users"), origin, p);
-  if (j.contains("allow_new_privileges"))
-    p.allow_new_privileges = get<bool>(j, "allow_new_privileges", origin);
-  if (j.contains("allow_root")) p.allow_root = get<bool>(j, "allow_root", origin);
-  if (j.contains("allow_dynamic_users"))
-    p.allow_dynamic_users = get<bool>(j, "allow_dynamic_users", origin);
-  if (j.contains("allow_seccomp_none"))
-    p.allow_seccomp_none = get<bool>(j, "allow_seccomp_none", origin);
-  if (j.contains("devices")) p.devices = get<std::vector<std::string>>(j, "devices", origin);
-  if (j.contains("read_write_prefixes"))
-    p.read_write_prefixes = get<std::vector<std::string>>(j, "read_write_prefixes", origin);
-  if (j.contains("properties"))
-    p.properties = get<std::vector<std::string>>(j, "properties", origin);
+}
+
+// max_memory, max_cpu and max_tasks, parsed as the flags they bound are.
+void parse_ceilings(const json& j, const std::string& origin, Policy& p) {
   try {
     if (j.contains("max_memory"))
       p.max_memory = cg::parse_size(get<std::string>(j, "max_memory", origin), "max_memory");
@@ -164,6 +156,31 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
     throw_refused("policy file", origin + ": " + e.what());
   }
   if (j.contains("max_tasks")) p.max_tasks = get_uint(j, "max_tasks", origin, 1, kMaxTasks);
+}
+
+}  // namespace
+
+Policy parse_policy(std::string_view text, const std::string& origin) {
+  json j = parse_json(text, origin);
+  if (!j.is_object()) throw_refused("policy file", origin + " must hold a JSON object");
+  check_known_keys(j, origin);
+  Policy p;
+  if (j.contains("cgroup_root")) p.cgroup_root = get<std::string>(j, "cgroup_root", origin);
+  parse_commands(j, origin, p);
+  if (j.contains("users")) parse_users(j.at("users"), origin, p);
+  if (j.contains("allow_new_privileges"))
+    p.allow_new_privileges = get<bool>(j, "allow_new_privileges", origin);
+  if (j.contains("allow_root")) p.allow_root = get<bool>(j, "allow_root", origin);
+  if (j.contains("allow_dynamic_users"))
+    p.allow_dynamic_users = get<bool>(j, "allow_dynamic_users", origin);
+  if (j.contains("allow_seccomp_none"))
+    p.allow_seccomp_none = get<bool>(j, "allow_seccomp_none", origin);
+  if (j.contains("devices")) p.devices = get<std::vector<std::string>>(j, "devices", origin);
+  if (j.contains("read_write_prefixes"))
+    p.read_write_prefixes = get<std::vector<std::string>>(j, "read_write_prefixes", origin);
+  if (j.contains("properties"))
+    p.properties = get<std::vector<std::string>>(j, "properties", origin);
+  parse_ceilings(j, origin, p);
   if (j.contains("drop_env")) p.drop_env = get<std::vector<std::string>>(j, "drop_env", origin);
   // After users.uid_min/uid_max: the range must lie within them.
   if (j.contains("dynamic_user_range"))
