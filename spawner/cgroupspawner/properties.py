@@ -21,7 +21,7 @@ FILE=VALUE``. So a key of ``unit_extra_properties`` is either
 
 import re
 
-from .limits import LIMITS, MAX_CPUS, MAX_TASKS, MIN_CPUS, format_cpus
+from .limits import LIMITS, MAX_CPUS, MAX_TASKS, MAX_WEIGHT, MIN_CPUS, format_cpus
 
 __all__ = [
     "PropertyError",
@@ -84,8 +84,8 @@ def _uint_or_infinity(low, high):
 
 def _weight(text):
     text = text.strip()
-    if not text.isdigit() or not 1 <= int(text) <= 10000:
-        raise ValueError("not a weight from 1 to 10000")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WEIGHT:
+        raise ValueError(f"not a weight from 1 to {MAX_WEIGHT}")
     return str(int(text))
 
 
