@@ -57,9 +57,15 @@ class CgroupSpawnerOptions(HasTraits):
         Template for the unit name: the server's cgroup D/users/[SLICE/]NAME
         and its journal tag.
 
-        {USERNAME}, {USERID} and {SERVERNAME} are expanded. A named server
-        gets "-{servername}" appended unless the template uses {SERVERNAME},
-        so a user's servers never share a cgroup.
+        {USERNAME}, {USERID} and {SERVERNAME} are expanded, the names escaped
+        (every UTF-8 byte outside a-z 0-9 becomes _ and two hex digits:
+        "ann.lee" -> "ann_2elee"). A named server gets "-{servername}"
+        appended unless the template uses {SERVERNAME}. No two (user,
+        server) pairs share a unit (slugs.py): the template must name the
+        user, and the text after each placeholder must start with "-", "."
+        or an upper-case letter. A name over 200 characters ends in a hash.
+        A running server keeps the name it was started with; the next start
+        uses the template.
         """,
     ).tag(config=True)
 
