@@ -11,6 +11,18 @@ DEFAULT_LAUNCHER = "/usr/sbin/cgspawn"
 
 
 class CgroupSpawnerOptions(HasTraits):
+    @classmethod
+    def section_names(cls):
+        """The config sections read, lowest priority first: SystemdSpawner's
+        just below CgroupSpawner's, so c.SystemdSpawner.* settings (its
+        README's, The Littlest JupyterHub's) apply after the one-line switch,
+        and c.CgroupSpawner.* wins where both set an option. (traitlets reads
+        only the sections of classes in the spawner's own hierarchy.)"""
+        names = super().section_names()
+        if "SystemdSpawner" not in names and "CgroupSpawner" in names:
+            names.insert(names.index("CgroupSpawner"), "SystemdSpawner")
+        return names
+
     # ---- SystemdSpawner's options: same names, types, defaults, meaning ----
 
     user_workingdir = Unicode(
@@ -91,8 +103,8 @@ class CgroupSpawnerOptions(HasTraits):
         Disallow becoming root (or any other user) via sudo or other setuid
         means from inside the notebook (no_new_privs).
 
-        True by default (SystemdSpawner's default is False). Set to False to
-        pass `cgspawn --allow-new-privileges`.
+        True by default, as in SystemdSpawner since 1.0 (False before). Set
+        to False to pass `cgspawn --allow-new-privileges`.
         """,
     ).tag(config=True)
 

@@ -2,8 +2,8 @@
 its own cgroup v2 leaf through the ``cgspawn`` launcher.
 
 It takes every option of SystemdSpawner with the same name, type, default and
-meaning (except ``disable_user_sudo``, True by default here), so switching is
-``c.JupyterHub.spawner_class = "cgroup"``. See spawner/README.md.
+meaning, and reads the ``c.SystemdSpawner`` config section too, so switching
+is ``c.JupyterHub.spawner_class = "cgroup"``. See spawner/README.md.
 """
 
 import json
@@ -21,6 +21,8 @@ from .slugs import unit_name
 
 
 class CgroupSpawner(SpawnRequestBuilder, Spawner):
+    _said_systemd_section = False  # once per hub process (options.section_names)
+
     # ---- lifecycle ----
 
     def __init__(self, *args, **kwargs):
@@ -40,6 +42,9 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         self._last_oom_kill = 0
         self._output = None
         self.log.debug("user:%s initialized spawner with unit %s", self._log_name, self.unit_name)
+        if self.config._has_section("SystemdSpawner") and not CgroupSpawner._said_systemd_section:
+            CgroupSpawner._said_systemd_section = True
+            self.log.info("CgroupSpawner reads c.SystemdSpawner.* too; c.CgroupSpawner.* wins where both set one")
 
     def _default_unit_name(self):
         return unit_name(self.unit_name_template, self.user.name, self.user.id, self.name or "")

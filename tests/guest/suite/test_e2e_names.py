@@ -5,15 +5,19 @@ server were both `jupyter-a-singleuser-b-singleuser`, so each spawner took
 the other's running server for a lost one and stopped it. Here both run at
 once, next to a user whose name needs escaping (`ann+test@example.org`),
 and stopping one leaves the others running.
+
+And a config left under c.SystemdSpawner.* after the one-line switch still
+sets the limits and isolation (traitlets would read only c.CgroupSpawner).
 """
+import errno
 import os
 import urllib.parse
 
 import pytest
 
-from e2e.hub import D, alive, cgroup_pids, unit_cgroup, wait_for
+from e2e.hub import D, alive, cgroup_pids, read, unit_cgroup, wait_for
 from test_e2e_dynamic import dyn_state  # noqa: F401 (fixture)
-from test_e2e_hub import TIMEOUT, hubs  # noqa: F401 (fixture)
+from test_e2e_hub import TIMEOUT, hubs, mount_of  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.timeout(TIMEOUT)
 
@@ -77,3 +81,32 @@ def test_e2e_servers_that_shared_a_unit_run_side_by_side(hubs, dyn_state):  # no
             assert alive(pids[key]) and pids[key] in cgroup_pids(unit_cgroup(SERVERS[key])), (
                 f"stopping {first} took {key}'s server (pid {pids[key]}) with it")
             assert server_model(hub, *key)["ready"], f"{key} is no longer ready"
+
+
+def test_e2e_a_systemdspawner_config_keeps_its_limits(hubs):  # noqa: F811
+    """SystemdSpawner's README settings, left under c.SystemdSpawner after
+    the one-line switch, still limit and isolate the server."""
+    hub = hubs.new()
+    with hubs.diagnose():
+        hub.write_config(mem_limit=None, cpu_limit=None, extra="""
+            c.SystemdSpawner.mem_limit = "300M"
+            c.SystemdSpawner.cpu_limit = 0.5
+            c.SystemdSpawner.isolate_tmp = True
+            c.SystemdSpawner.readonly_paths = ["/"]
+            c.SystemdSpawner.readwrite_paths = ["/home/{USERNAME}"]
+            c.SystemdSpawner.unit_extra_properties = {"TasksMax": "200"}
+        """)
+        hub.install_units()
+        hub.start()
+        _, model = hub.start_server("alice")
+        state = model["servers"][""]["state"]
+        path = unit_cgroup("jupyter-alice-singleuser")
+        assert state["cgroup_path"] == path, state
+        assert read(os.path.join(path, "memory.max")) == str(300 << 20)
+        assert read(os.path.join(path, "cpu.max")) == "50000 100000"
+        assert read(os.path.join(path, "pids.max")) == "200"
+        assert mount_of(state["pid"], "/tmp")[0] == "tmpfs"
+        with pytest.raises(OSError) as e:
+            open(f"/proc/{state['pid']}/root/etc/e2e-should-not-exist", "w").close()
+        assert e.value.errno == errno.EROFS, e.value
+        hub.stop_server("alice")
