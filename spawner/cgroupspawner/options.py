@@ -25,6 +25,18 @@ def local_process_env_keep():
 
 
 class CgroupSpawnerOptions(HasTraits):
+    @classmethod
+    def section_names(cls):
+        """The config sections read, lowest priority first: SystemdSpawner's
+        just below CgroupSpawner's, so c.SystemdSpawner.* settings (its
+        README's, The Littlest JupyterHub's) apply after the one-line switch,
+        and c.CgroupSpawner.* wins where both set an option. (traitlets reads
+        only the sections of classes in the spawner's own hierarchy.)"""
+        names = super().section_names()
+        if "SystemdSpawner" not in names and "CgroupSpawner" in names:
+            names.insert(names.index("CgroupSpawner"), "SystemdSpawner")
+        return names
+
     # ---- SystemdSpawner's options: same names, types, defaults, meaning ----
 
     user_workingdir = Unicode(
@@ -71,9 +83,15 @@ class CgroupSpawnerOptions(HasTraits):
         Template for the unit name: the server's cgroup D/users/[SLICE/]NAME
         and its journal tag.
 
-        {USERNAME}, {USERID} and {SERVERNAME} are expanded. A named server
-        gets "-{servername}" appended unless the template uses {SERVERNAME},
-        so a user's servers never share a cgroup.
+        {USERNAME}, {USERID} and {SERVERNAME} are expanded, the names escaped
+        (every UTF-8 byte outside a-z 0-9 becomes _ and two hex digits:
+        "ann.lee" -> "ann_2elee"). A named server gets "-{servername}"
+        appended unless the template uses {SERVERNAME}. No two (user,
+        server) pairs share a unit (slugs.py): the template must name the
+        user, and the text after each placeholder must start with "-", "."
+        or an upper-case letter. A name over 200 characters ends in a hash.
+        A running server keeps the name it was started with; the next start
+        uses the template.
         """,
     ).tag(config=True)
 
@@ -99,8 +117,8 @@ class CgroupSpawnerOptions(HasTraits):
         Disallow becoming root (or any other user) via sudo or other setuid
         means from inside the notebook (no_new_privs).
 
-        True by default (SystemdSpawner's default is False). Set to False to
-        pass `cgspawn --allow-new-privileges`.
+        True by default, as in SystemdSpawner since 1.0 (False before). Set
+        to False to pass `cgspawn --allow-new-privileges`.
         """,
     ).tag(config=True)
 

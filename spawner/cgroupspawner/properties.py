@@ -180,7 +180,7 @@ _HINTS = {
     "ReadWriteDirectories": "use c.CgroupSpawner.readwrite_paths",
     "WorkingDirectory": "use c.CgroupSpawner.user_workingdir",
     "Slice": "use c.CgroupSpawner.slice",
-    "DynamicUser": "use c.CgroupSpawner.dynamic_users (not supported yet)",
+    "DynamicUser": "use c.CgroupSpawner.dynamic_users",
     "SystemCallFilter": "use c.CgroupSpawner.seccomp_profile",
     "CPUShares": "use CPUWeight (1-10000) or c.CgroupSpawner.cpu_guarantee",
     "StartupCPUShares": "use CPUWeight (1-10000)",

@@ -2,8 +2,8 @@
 its own cgroup v2 leaf through the ``cgspawn`` launcher.
 
 It takes every option of SystemdSpawner with the same name, type, default and
-meaning (except ``disable_user_sudo``, True by default here), so switching is
-``c.JupyterHub.spawner_class = "cgroup"``. See spawner/README.md.
+meaning, and reads the ``c.SystemdSpawner`` config section too, so switching
+is ``c.JupyterHub.spawner_class = "cgroup"``. See spawner/README.md.
 """
 
 import asyncio
@@ -18,9 +18,12 @@ from .launcher import LauncherError, OutputForwarder, encode_env_records
 from .limits import format_cpus, slice_set_args
 from .preflight import configured_options, options_to_drop
 from .request import SpawnRequestBuilder
+from .slugs import unit_name
 
 
 class CgroupSpawner(SpawnRequestBuilder, Spawner):
+    _said_systemd_section = False  # once per hub process (options.section_names)
+
     # ---- lifecycle ----
 
     def __init__(self, *args, **kwargs):
@@ -45,12 +48,12 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         self._last_oom_kill = 0
         self._output = None
         self.log.debug("user:%s initialized spawner with unit %s", self._log_name, self.unit_name)
+        if self.config._has_section("SystemdSpawner") and not CgroupSpawner._said_systemd_section:
+            CgroupSpawner._said_systemd_section = True
+            self.log.info("CgroupSpawner reads c.SystemdSpawner.* too; c.CgroupSpawner.* wins where both set one")
 
     def _default_unit_name(self):
-        name = self._expand_user_vars(self.unit_name_template)
-        if self.name and "{SERVERNAME}" not in self.unit_name_template:
-            name = f"{name}-{self.name}"
-        return name
+        return unit_name(self.unit_name_template, self.user.name, self.user.id, self.name or "")
 
     def get_state(self):
         state = super().get_state()
@@ -92,21 +95,21 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
 
     # ---- the Spawner API ----
 
-    async def _status(self):
-        """`cgspawn status UNIT --json` -> dict (exit 0 running, 3 not)."""
-        _, out, _ = await self.cgspawn.run("status", self.unit_name, "--json", ok_codes=(0, 3))
+    async def _status(self, name=None):
+        """`cgspawn status UNIT --json` -> dict (exit 0 running, 3 not);
+        UNIT is NAME, by default this server's unit."""
+        name = name or self.unit_name
+        _, out, _ = await self.cgspawn.run("status", name, "--json", ok_codes=(0, 3))
         try:
             status = json.loads(out)
         except ValueError:
-            raise LauncherError(
-                f"cgspawn status {self.unit_name}: output is not JSON: {out[:200]!r}"
-            ) from None
+            raise LauncherError(f"cgspawn status {name}: output is not JSON: {out[:200]!r}") from None
         if not isinstance(status, dict) or "state" not in status:
-            raise LauncherError(f"cgspawn status {self.unit_name}: no state in {out[:200]!r}")
+            raise LauncherError(f"cgspawn status {name}: no state in {out[:200]!r}")
         return status
 
-    async def _stop_unit(self, timeout):
-        await self.cgspawn.run("stop", self.unit_name, "--timeout", format_cpus(timeout))
+    async def _stop_unit(self, timeout, name=None):
+        await self.cgspawn.run("stop", name or self.unit_name, "--timeout", format_cpus(timeout))
 
     async def start(self):
         async with self._unit_lock:
@@ -140,8 +143,9 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         self._close_output()
 
     async def _start(self):
-        # self.unit_name: from the template, or the one load_state() restored
-        # (as in SystemdSpawner: a changed template never loses a server).
+        # self.unit_name: the template's, or the one load_state() restored;
+        # a restored name, running or not, gives way to the template's
+        # before the spawn (_take_template_name).
         # The options were validated at load; what is left to refuse is
         # checked before anything runs: the user and the environment.
         pw = self._unix_user()
@@ -154,11 +158,12 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         # Then whether this host can enforce it (`cgspawn check`, once per hub).
         configured = configured_options(self, self._properties())
         drop = await options_to_drop(self, self.cgspawn, configured)
-        args = spawn_args(self._spawn_request(pw, drop))
         if self.slice and self.slice in self.slice_limits:
             slice_args = slice_set_args(self.slice, self.slice_limits[self.slice])
             await self.cgspawn.run("slice set", *slice_args)
         await self._stop_lost_unit()
+        await self._take_template_name()
+        args = spawn_args(self._spawn_request(pw, drop))
         self.log.info("user:%s spawning %s", self._log_name, " ".join(self.cgspawn.argv("spawn", *args)))
         self._close_output()
         # Known from here on: whatever becomes of this call (a failure, a
@@ -185,6 +190,18 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
                 self.unit_name,
             )
             await self._stop_unit(self.stop_timeout)
+
+    async def _take_template_name(self):
+        """A name from the state (kept by a stop) gives way to the
+        template's at the next start: names made before escaping could
+        collide, and a changed template applies from then on. The old
+        unit was handled by _stop_lost_unit; one of the new name is too."""
+        name = self._default_unit_name()
+        if name == self.unit_name:
+            return
+        self.log.info("user:%s unit %s is now %s (unit_name_template)", self._log_name, self.unit_name, name)
+        self.unit_name = name
+        await self._stop_lost_unit()
 
     def _take_spawn_output(self, out, err, open_fds):
         """cgspawn's stdout starts with the server's pid; its own lines on
@@ -275,18 +292,20 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         (our unit name) after it returns, and on restart it drops a record
         whose poll() says "not running" without calling stop(). So whatever
         that start() left (a cgroup, a server nobody can reach) would stay
-        unknown to anyone: stop it here."""
-        status = await self._status()
-        if status["state"] == "absent":
-            return
-        self.log.warning(
-            "user:%s unit %s is %s from a start the hub did not finish (it was stopped or "
-            "killed meanwhile): stopping it",
-            self._log_name,
-            self.unit_name,
-            status["state"],
-        )
-        await self._stop_unit(1)
+        unknown to anyone: stop it here. That start ran under the name the
+        state kept, or under the template's (_take_template_name)."""
+        for name in dict.fromkeys([self.unit_name, self._default_unit_name()]):
+            status = await self._status(name)
+            if status["state"] == "absent":
+                continue
+            self.log.warning(
+                "user:%s unit %s is %s from a start the hub did not finish (it was stopped or "
+                "killed meanwhile): stopping it",
+                self._log_name,
+                name,
+                status["state"],
+            )
+            await self._stop_unit(1, name)
         self._close_output()
 
     async def stop(self, now=False):

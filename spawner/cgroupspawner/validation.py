@@ -15,6 +15,7 @@ from .errors import CgroupSpawnerConfigError
 from .limits import BY_OPTION, OPTIONS, slice_set_args
 from .options import CgroupSpawnerOptions
 from .properties import PropertyError, translate_properties
+from .slugs import problem as unit_name_template_problem
 
 _RANGE_RE = re.compile(r"^([0-9]{1,10})-([0-9]{1,10})$")
 
@@ -47,6 +48,13 @@ class ValidatedOptions(CgroupSpawnerOptions):
     @validate("unit_extra_properties")
     def _valid_properties(self, proposal):
         self._checked_properties(proposal.value, self.limit_values())
+        return proposal.value
+
+    @validate("unit_name_template")
+    def _valid_unit_name_template(self, proposal):
+        problem = unit_name_template_problem(proposal.value)
+        if problem:
+            raise CgroupSpawnerConfigError(f"c.CgroupSpawner.unit_name_template = {proposal.value!r} {problem}")
         return proposal.value
 
     @validate("devices", "isolate_devices")

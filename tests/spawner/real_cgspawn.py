@@ -22,3 +22,29 @@ def run(*args, stdin=b""):
     proc = subprocess.run([cgspawn_binary(), *args], input=stdin, capture_output=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+
+def cgroup2_mount():
+    """Where the cgroup2 hierarchy's root is mounted, or None."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            head, _, tail = line.partition(" - ")
+            if tail.split(" ")[0] == "cgroup2" and head.split(" ")[3] == "/":
+                return head.split(" ")[4]
+    return None
+
+
+@pytest.fixture
+def cgroup2_child():
+    """A fresh empty cgroup below the cgroup2 mount (as root; on this
+    project's CI host that is /sys/fs/cgroup/unified), removed afterwards.
+    Named cgspawn-test-*, so the ctest sweep removes it if this test dies."""
+    mount = cgroup2_mount()
+    if mount is None or os.geteuid() != 0:
+        pytest.skip("needs root and a cgroup2 mount: the flags are checked by test_every_flag_parses")
+    path = os.path.join(mount, f"cgspawn-test-contract-{os.getpid()}")
+    os.mkdir(path)
+    try:
+        yield path
+    finally:
+        os.rmdir(path)

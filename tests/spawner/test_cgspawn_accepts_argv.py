@@ -14,7 +14,7 @@ import os
 import pwd
 
 import pytest
-from real_cgspawn import run
+from real_cgspawn import cgroup2_child, run  # noqa: F401 (a fixture)
 
 NO_USER = "cgspawn-contract-nobody"
 EVERYTHING = dict(
@@ -37,32 +37,6 @@ def real_argv(make_spawner, cgroup_root, traits):
     argv = spawner.build_spawn_argv(pw)
     assert argv[1] == "spawn"
     return argv[1:]  # the real binary instead of the fake launcher
-
-
-def cgroup2_mount():
-    """Where the cgroup2 hierarchy's root is mounted, or None."""
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            head, _, tail = line.partition(" - ")
-            if tail.split(" ")[0] == "cgroup2" and head.split(" ")[3] == "/":
-                return head.split(" ")[4]
-    return None
-
-
-@pytest.fixture
-def cgroup2_child():
-    """A fresh empty cgroup below the cgroup2 mount (as root; on this
-    project's CI host that is /sys/fs/cgroup/unified), removed afterwards.
-    Named cgspawn-test-*, so the ctest sweep removes it if this test dies."""
-    mount = cgroup2_mount()
-    if mount is None or os.geteuid() != 0:
-        pytest.skip("needs root and a cgroup2 mount: the flags are checked by test_every_flag_parses")
-    path = os.path.join(mount, f"cgspawn-test-contract-{os.getpid()}")
-    os.mkdir(path)
-    try:
-        yield path
-    finally:
-        os.rmdir(path)
 
 
 @pytest.mark.parametrize("traits", [EVERYTHING, BY_PROPERTY, DYNAMIC], ids=["all", "props", "dynamic"])

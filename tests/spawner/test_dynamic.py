@@ -87,8 +87,8 @@ async def test_dynamic_user_escaped_name_and_range(make_spawner, launcher):
     assert argv[argv.index("--user") + 1] == "ann-40example.org"
     assert argv[argv.index("--dynamic-user-range") + 1] == "30000-30999"
     assert argv[argv.index("--dynamic-user-state") + 1] == "/srv/dyn"
-    # the unit name stays the template's (cgspawn validates it)
-    assert argv[argv.index("--unit") + 1] == "jupyter-ann@example.org-singleuser"
+    # the unit name is the template's, the hub name escaped (slugs.py)
+    assert argv[argv.index("--unit") + 1] == "jupyter-ann_40example_2eorg-singleuser"
 
 
 async def test_missing_account_points_at_dynamic_users(make_spawner, launcher):

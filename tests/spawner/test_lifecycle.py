@@ -176,6 +176,17 @@ async def test_poll_after_a_start_the_hub_never_finished_with_nothing_left(make_
     assert argvs(launcher) == [["status", UNIT, "--json"]]
 
 
+async def test_poll_after_a_lost_start_under_the_templates_name_stops_that_unit(make_spawner, launcher):
+    """The state kept an older name (a stop before the upgrade); the start
+    the hub died in ran under the template's (_take_template_name)."""
+    spawner = with_server_record(make_spawner())
+    spawner.load_state({"unit_name": "jupyter-alice-old"})
+    launcher.behave(status=[status_json("absent"), status_json("running")])
+    assert await spawner.poll() == 0
+    assert argvs(launcher) == [["status", "jupyter-alice-old", "--json"], ["status", UNIT, "--json"],
+                               ["stop", UNIT, "--timeout", "1"]]
+
+
 async def test_poll_running(make_spawner, launcher):
     spawner = make_spawner()
     await spawner.start()
@@ -417,12 +428,14 @@ async def test_stop_closes_forwarded_pipes(make_spawner, launcher):
     assert not output.open and spawner._output is None
 
 
-async def test_restored_unit_name_used_for_the_next_start(make_spawner, launcher):
-    """As SystemdSpawner: the unit name in the state wins over a changed
-    template, also when the server is started again."""
+async def test_restored_unit_name_gives_way_to_the_template_at_the_next_start(make_spawner, launcher):
+    """A name kept in the state (from before escaping, or an old template)
+    is checked for a lost server, then the template's name is used: old
+    names could collide with another user's (issue 16)."""
     spawner = make_spawner(unit_name_template="new-{USERNAME}")
     spawner.load_state({"unit_name": UNIT})
     await spawner.start()
     argv = launcher.spawn_call()["argv"]
-    assert argv[argv.index("--unit") + 1] == UNIT
-    assert argvs(launcher)[0] == ["status", UNIT, "--json"]
+    assert argv[argv.index("--unit") + 1] == "new-alice"
+    assert argvs(launcher)[:2] == [["status", UNIT, "--json"], ["status", "new-alice", "--json"]]
+    assert spawner.get_state()["unit_name"] == "new-alice"

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(TIMEOUT)
 
 HUB_USER = "eve@example.org"
 DYN_NAME = "eve-40example.org"  # cgroupspawner/dynamic.py's escape of HUB_USER
-UNIT = f"jupyter-{HUB_USER}-singleuser"
+UNIT = "jupyter-eve_40example_2eorg-singleuser"  # cgroupspawner/slugs.py's unit of HUB_USER
 SLICE = "e2e-students"
 SLICE_MEM = 300 << 20
 UNIT_MEM = 256 << 20

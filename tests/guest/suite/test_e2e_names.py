@@ -1,0 +1,112 @@
+"""End to end: unit names no two servers share (issue 16).
+
+User `a`'s named server `b-singleuser` and user `a-singleuser-b`'s default
+server were both `jupyter-a-singleuser-b-singleuser`, so each spawner took
+the other's running server for a lost one and stopped it. Here both run at
+once, next to a user whose name needs escaping (`ann+test@example.org`),
+and stopping one leaves the others running.
+
+And a config left under c.SystemdSpawner.* after the one-line switch still
+sets the limits and isolation (traitlets would read only c.CgroupSpawner).
+"""
+import errno
+import os
+import urllib.parse
+
+import pytest
+
+from e2e.hub import D, alive, cgroup_pids, read, unit_cgroup, wait_for
+from test_e2e_dynamic import dyn_state  # noqa: F401 (fixture)
+from test_e2e_hub import TIMEOUT, hubs, mount_of  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.timeout(TIMEOUT)
+
+# (hub user, server name) -> the unit slugs.py gives it, spelled out here.
+SERVERS = {
+    ("a", "b-singleuser"): "jupyter-a-singleuser-b_2dsingleuser",
+    ("a-singleuser-b", ""): "jupyter-a_2dsingleuser_2db-singleuser",
+    ("ann+test@example.org", ""): "jupyter-ann_2btest_40example_2eorg-singleuser",
+}
+
+
+def server_url(user, server):
+    path = f"/hub/api/users/{urllib.parse.quote(user, safe='')}/server"
+    return path + (f"s/{urllib.parse.quote(server, safe='')}" if server else "")
+
+
+def server_model(hub, user, server):
+    status, model = hub.api("GET", f"/hub/api/users/{urllib.parse.quote(user, safe='')}")
+    assert status == 200, f"GET user {user!r} -> {status}: {model}"
+    return model.get("servers", {}).get(server)
+
+
+def wait_ready(hub, user, server):
+    def ready():
+        s = server_model(hub, user, server)
+        return s if s and s.get("ready") and not s.get("pending") else None
+    return wait_for(ready, 900, f"{user!r}'s server {server!r} to be ready", interval=3)
+
+
+def test_e2e_servers_that_shared_a_unit_run_side_by_side(hubs, dyn_state):  # noqa: F811
+    hub = hubs.new()
+    with hubs.diagnose():
+        hub.write_config(users=tuple(sorted({u for u, _ in SERVERS})), extra=f"""
+            c.JupyterHub.allow_named_servers = True
+            c.CgroupSpawner.dynamic_users = True
+            c.CgroupSpawner.dynamic_user_state = "{dyn_state}"
+        """)
+        hub.install_units()
+        hub.start()
+        for user, server in SERVERS:
+            status, body = hub.api("POST", server_url(user, server), timeout=900)
+            assert status in (201, 202), f"POST {server_url(user, server)} -> {status}: {body}"
+        pids = {}
+        for (user, server), unit in SERVERS.items():
+            state = wait_ready(hub, user, server)["state"]
+            path = unit_cgroup(unit)
+            assert state["unit_name"] == unit and state["cgroup_path"] == path, state
+            assert state["pid"] in cgroup_pids(path), f"{state['pid']} not in {path}"
+            pids[(user, server)] = state["pid"]
+        users = os.path.join(D, "users")
+        units = [e for e in os.listdir(users) if os.path.isdir(os.path.join(users, e))]
+        assert sorted(units) == sorted(SERVERS.values())
+
+        # Stopping one leaves the others running, each in its own unit.
+        first, *others = SERVERS
+        status, body = hub.api("DELETE", server_url(*first), timeout=900)
+        assert status in (202, 204), f"DELETE {server_url(*first)} -> {status}: {body}"
+        wait_for(lambda: server_model(hub, *first) is None, 600, f"{first} to stop")
+        wait_for(lambda: not os.path.exists(unit_cgroup(SERVERS[first])), 60, "its unit to go")
+        for key in others:
+            assert alive(pids[key]) and pids[key] in cgroup_pids(unit_cgroup(SERVERS[key])), (
+                f"stopping {first} took {key}'s server (pid {pids[key]}) with it")
+            assert server_model(hub, *key)["ready"], f"{key} is no longer ready"
+
+
+def test_e2e_a_systemdspawner_config_keeps_its_limits(hubs):  # noqa: F811
+    """SystemdSpawner's README settings, left under c.SystemdSpawner after
+    the one-line switch, still limit and isolate the server."""
+    hub = hubs.new()
+    with hubs.diagnose():
+        hub.write_config(mem_limit=None, cpu_limit=None, extra="""
+            c.SystemdSpawner.mem_limit = "300M"
+            c.SystemdSpawner.cpu_limit = 0.5
+            c.SystemdSpawner.isolate_tmp = True
+            c.SystemdSpawner.readonly_paths = ["/"]
+            c.SystemdSpawner.readwrite_paths = ["/home/{USERNAME}"]
+            c.SystemdSpawner.unit_extra_properties = {"TasksMax": "200"}
+        """)
+        hub.install_units()
+        hub.start()
+        _, model = hub.start_server("alice")
+        state = model["servers"][""]["state"]
+        path = unit_cgroup("jupyter-alice-singleuser")
+        assert state["cgroup_path"] == path, state
+        assert read(os.path.join(path, "memory.max")) == str(300 << 20)
+        assert read(os.path.join(path, "cpu.max")) == "50000 100000"
+        assert read(os.path.join(path, "pids.max")) == "200"
+        assert mount_of(state["pid"], "/tmp")[0] == "tmpfs"
+        with pytest.raises(OSError) as e:
+            open(f"/proc/{state['pid']}/root/etc/e2e-should-not-exist", "w").close()
+        assert e.value.errno == errno.EROFS, e.value
+        hub.stop_server("alice")
