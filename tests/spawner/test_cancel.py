@@ -19,8 +19,7 @@ import pytest
 
 import cgroupspawner.launcher as launcher_module
 import cgroupspawner.request as request_module
-from real_cgspawn import cgspawn_binary
-from test_cgspawn_accepts_argv import cgroup2_mount
+from real_cgspawn import cgroup2_mount, cgspawn_binary
 
 UNIT = "jupyter-alice-singleuser"
 REAL_GETPWNAM = pwd.getpwnam  # before conftest's fake_passwd replaces it
