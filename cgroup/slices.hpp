@@ -14,7 +14,7 @@
 #include "cgroup/cgroup_dir.hpp"
 #include "cgroup/layout.hpp"
 #include "cgroup/limits.hpp"
-#include "cgroup/users_lock.hpp"
+#include "cgroup/locks.hpp"
 
 namespace cgspawn::cg {
 

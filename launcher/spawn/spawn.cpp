@@ -147,6 +147,10 @@ pid_t start_unit(const SpawnPlan& plan) {
 
 int spawn(SpawnPlan plan, std::optional<UidRange> allowed_uids) {
   if (plan.dynamic_user) provision_dynamic_user(plan, allowed_uids);
+  // Held until the server runs (or the spawn failed and cleaned up): a stop
+  // or cleanup of this unit meanwhile waits, then acts on what it finds.
+  cg::UnitLock lock(plan.layout, plan.unit);
+  fault_point("unit-locked");
   pid_t pid = 0;
   try {
     pid = start_unit(plan);

@@ -4,8 +4,11 @@
 #include <chrono>
 #include <string>
 
+#include <optional>
+
 #include "cgroup/layout.hpp"
 #include "cgroup/limits.hpp"
+#include "cgroup/locks.hpp"
 
 namespace cgspawn {
 
@@ -16,6 +19,11 @@ int stop_unit(const cg::Layout& layout, const std::string& name, std::chrono::mi
 int unit_status(const cg::Layout& layout, const std::string& name, bool json);
 int list_units(const cg::Layout& layout, bool json);
 int cleanup_unit(const cg::Layout& layout, const std::string& name);
+
+// The lock of unit NAME (cgroup/locks.hpp), held by spawn, stop and cleanup
+// for their whole run; none where D/users does not exist (no unit can, and
+// a spawn fails there before it takes one).
+std::optional<cg::UnitLock> lock_unit(const cg::Layout& layout, const std::string& name);
 
 // The end of `stop` and `cleanup`, once the unit's cgroup is removed: its
 // slice goes too when that was its last unit and it has no configured limits.

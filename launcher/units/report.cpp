@@ -183,7 +183,7 @@ int slice_show(const cg::Layout& layout, const std::string& name, bool as_json) 
 }
 
 int cleanup_unit(const cg::Layout& layout, const std::string& name) {
-  cg::validate_name(name, "unit");
+  auto lock = lock_unit(layout, name);
   auto where = layout.find_unit(name);
   if (!where) return 0;
   auto stats = cg::read_stats(*where);

@@ -6,14 +6,24 @@
 #include "cgroup/names.hpp"
 #include "cgroup/slices.hpp"
 #include "common/error.hpp"
+#include "common/files.hpp"
 #include "launcher/units/commands.hpp"
 #include "launcher/trace/fault_point.hpp"
 
 namespace cgspawn {
 
+std::optional<cg::UnitLock> lock_unit(const cg::Layout& layout, const std::string& name) {
+  cg::validate_name(name, "unit");
+  if (!is_dir(layout.users_path())) return std::nullopt;
+  return std::optional<cg::UnitLock>(std::in_place, layout, name);
+}
+
 int stop_unit(const cg::Layout& layout, const std::string& name,
               std::chrono::milliseconds timeout) {
-  cg::validate_name(name, "unit");
+  // A spawn of NAME still running is waited for, then what it started is
+  // stopped: the two never interleave.
+  auto lock = lock_unit(layout, name);
+  fault_point("stop-locked");
   auto where = layout.find_unit(name);
   if (!where) {
     spdlog::info("unit {} is not running", name);

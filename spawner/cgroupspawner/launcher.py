@@ -8,6 +8,7 @@ stdin: never in argv (world-readable in /proc/PID/cmdline), never in a file.
 import asyncio
 import os
 import re
+import signal
 
 __all__ = [
     "LauncherError",
@@ -35,6 +36,9 @@ _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # cgspawn refuses more than 1 MiB of environment.
 MAX_ENV_BYTES = 1 << 20
+
+# Seconds a cancelled call's launcher gets to die of SIGTERM before SIGKILL.
+CANCEL_GRACE = 10
 
 
 class LauncherError(RuntimeError):
@@ -174,6 +178,38 @@ class OutputForwarder:
             self._close(fd)
 
 
+async def _end(proc):
+    """End a launcher whose caller was cancelled, and wait until it has.
+
+    SIGTERM (sudo relays it to cgspawn, which dies of it at any step), with
+    SIGCONT so a stopped one acts on it (as `cgspawn stop` does); SIGKILL
+    after CANCEL_GRACE s. What it left half done, `cgspawn stop` clears (and
+    cgspawn's unit lock makes that stop wait for a cgspawn still running)."""
+    for sig in (signal.SIGTERM, signal.SIGCONT, signal.SIGKILL):
+        try:
+            proc.send_signal(sig)
+        except (ProcessLookupError, PermissionError):
+            pass  # gone already; or a sudo this hub may not signal
+        if sig == signal.SIGCONT:
+            try:
+                await asyncio.wait_for(proc.wait(), CANCEL_GRACE)
+                return
+            except asyncio.TimeoutError:
+                pass
+    await proc.wait()
+
+
+async def _wait_cancellable(proc, waiting):
+    """Await WAITING (the process's wait or I/O). If the caller is cancelled,
+    the launcher is ended and waited for first (a second cancellation does
+    not stop that: it runs on), then the cancellation goes on."""
+    try:
+        return await waiting
+    except asyncio.CancelledError:
+        await asyncio.shield(asyncio.ensure_future(_end(proc)))
+        raise
+
+
 async def run_spawn(argv, *, stdin, what="cgspawn spawn"):
     """Run `cgspawn spawn`; return (stdout, stderr, [read fds still open]).
 
@@ -202,14 +238,8 @@ async def run_spawn(argv, *, stdin, what="cgspawn spawn"):
             os.close(err_w)
         for fd in read_fds:
             os.set_blocking(fd, False)
-        try:
-            proc.stdin.write(stdin)
-            await proc.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # cgspawn refused the request before reading it all
-        finally:
-            proc.stdin.close()
-        returncode = await proc.wait()
+        await _wait_cancellable(proc, _feed(proc, stdin))
+        returncode = await _wait_cancellable(proc, proc.wait())
     except OSError as e:
         for fd in read_fds:
             os.close(fd)
@@ -221,6 +251,16 @@ async def run_spawn(argv, *, stdin, what="cgspawn spawn"):
             os.close(fd)
         raise
     return _spawn_result(argv, what, returncode, out_r, err_r)
+
+
+async def _feed(proc, data):
+    try:
+        proc.stdin.write(data)
+        await proc.stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # cgspawn refused the request before reading it all
+    finally:
+        proc.stdin.close()
 
 
 def _failure(argv, what, returncode, err):
@@ -272,7 +312,7 @@ async def run_launcher(argv, *, stdin=None, what="cgspawn", ok_codes=(0,)):
         raise LauncherError(
             f"{what}: cannot run {argv[0]}: {e.strerror or e}", command=argv[0]
         ) from e
-    out, err = await proc.communicate(stdin)
+    out, err = await _wait_cancellable(proc, proc.communicate(stdin))
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
     if proc.returncode not in ok_codes:

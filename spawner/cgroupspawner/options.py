@@ -1,13 +1,27 @@
 """CgroupSpawner's options: SystemdSpawner's, same names, types, defaults and
 meaning, then ours. A mixin, so spawner.py holds only behaviour."""
 
+import functools
 import os
 import shutil
 
+from jupyterhub.spawner import LocalProcessSpawner
 from jupyterhub.traitlets import ByteSpecification
 from traitlets import Bool, CaselessStrEnum, Dict, Float, HasTraits, Integer, List, Unicode, default
 
 DEFAULT_LAUNCHER = "/usr/sbin/cgspawn"
+
+
+@functools.lru_cache(maxsize=1)
+def local_process_env_keep():
+    """What LocalProcessSpawner of the running JupyterHub keeps of the hub's
+    environment by default. Up to 5.1 that is the base Spawner's env_keep
+    (PATH, PYTHONPATH, CONDA_ROOT, CONDA_DEFAULT_ENV, VIRTUAL_ENV, LANG,
+    LC_ALL, JUPYTERHUB_SINGLEUSER_APP); from 5.2 the base keeps only
+    JUPYTERHUB_SINGLEUSER_APP and LocalProcessSpawner's own default adds the
+    rest and LD_LIBRARY_PATH. Asked of the class itself, so a later change
+    there is followed, not restated."""
+    return tuple(LocalProcessSpawner().env_keep)
 
 
 class CgroupSpawnerOptions(HasTraits):
@@ -192,6 +206,13 @@ class CgroupSpawnerOptions(HasTraits):
         carry aggregate limits for all of them. Maps to `cgspawn --slice`.
         """,
     ).tag(config=True)
+
+    @default("env_keep")
+    def _default_env_keep(self):
+        # The server is a local process, as LocalProcessSpawner's: it keeps
+        # by default what that keeps (JupyterHub 5.2 moved the list there).
+        # c.Spawner.env_keep / c.CgroupSpawner.env_keep still replace it.
+        return list(local_process_env_keep())
 
     # ---- beyond SystemdSpawner ----
 

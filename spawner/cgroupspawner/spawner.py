@@ -6,6 +6,7 @@ meaning, and reads the ``c.SystemdSpawner`` config section too, so switching
 is ``c.JupyterHub.spawner_class = "cgroup"``. See spawner/README.md.
 """
 
+import asyncio
 import json
 
 from jupyterhub.spawner import Spawner
@@ -38,6 +39,11 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         # started or loaded a unit.
         self._may_hold_lost_start = True
         self._starting = False
+        # start() and stop() of this spawner never interleave (cgspawn's unit
+        # lock keeps its own calls apart; this keeps ours in order): a stop
+        # while a start runs (JupyterHub 3.0 after start_timeout, which does
+        # not cancel) waits for it and then stops what it started.
+        self._unit_lock = asyncio.Lock()
         self._random_port = None
         self._last_oom_kill = 0
         self._output = None
@@ -106,12 +112,35 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         await self.cgspawn.run("stop", name or self.unit_name, "--timeout", format_cpus(timeout))
 
     async def start(self):
-        self._starting = True
-        self._may_hold_lost_start = False
+        async with self._unit_lock:
+            self._starting = True
+            self._may_hold_lost_start = False
+            try:
+                return await self._start()
+            except asyncio.CancelledError:
+                await asyncio.shield(asyncio.ensure_future(self._undo_cancelled_start()))
+                raise
+            finally:
+                self._starting = False
+
+    async def _undo_cancelled_start(self):
+        """start() was cancelled: from JupyterHub 5.1 on start_timeout, and
+        when the pending server is stopped. The launcher it was waiting for
+        has ended (launcher.py ends it before the cancellation goes on);
+        what it started is stopped now, so nothing of this start runs and
+        nothing races the next one (cgspawn's unit lock makes this stop wait
+        for any cgspawn of this unit still running)."""
+        self.log.warning("user:%s start of %s was cancelled: stopping what it started",
+                         self._log_name, self.unit_name)
         try:
-            return await self._start()
-        finally:
-            self._starting = False
+            await self._stop_unit(0)
+        except LauncherError as e:
+            # Still known: the hub's next poll() finds it and stops it.
+            self.log.error("user:%s cannot stop %s after a cancelled start: %s",
+                           self._log_name, self.unit_name, e)
+            return
+        self._unit_known = False
+        self._close_output()
 
     async def _start(self):
         # self.unit_name: the template's, or the one load_state() restored;
@@ -137,10 +166,12 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         args = spawn_args(self._spawn_request(pw, drop))
         self.log.info("user:%s spawning %s", self._log_name, " ".join(self.cgspawn.argv("spawn", *args)))
         self._close_output()
-        out, err, open_fds = await self.cgspawn.spawn(args, stdin=records)
-        self._take_spawn_output(out, err, open_fds)
+        # Known from here on: whatever becomes of this call (a failure, a
+        # cancellation, a hub that dies), poll() asks cgspawn about the unit.
         self._unit_known = True
         self._last_oom_kill = 0
+        out, err, open_fds = await self.cgspawn.spawn(args, stdin=records)
+        self._take_spawn_output(out, err, open_fds)
         try:
             self.cgroup_path = (await self._status()).get("path") or None
         except LauncherError as e:
@@ -281,6 +312,7 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         """`cgspawn stop UNIT --timeout T`: SIGTERM, wait T s, then kill the
         whole cgroup and remove it. T is stop_timeout, or 0 when now=True."""
         timeout = 0 if now else self.stop_timeout
-        await self._stop_unit(timeout)
-        self._unit_known = False
-        self._close_output()
+        async with self._unit_lock:
+            await self._stop_unit(timeout)
+            self._unit_known = False
+            self._close_output()

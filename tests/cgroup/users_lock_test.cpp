@@ -3,7 +3,7 @@
 // take, no longer stops it; a real holder is a bounded wait whose error names
 // the lock and the holder; and it still excludes: concurrent holders never
 // overlap.
-#include "cgroup/users_lock.hpp"
+#include "cgroup/locks.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -157,4 +157,45 @@ TEST_F(UsersLockTest, ConcurrentHoldersNeverOverlap) {
     EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
   }
   EXPECT_EQ(cgspawn::read_file(counter), "160");
+}
+
+// One lock per unit (issue 15): held, it is a bounded wait whose one-line
+// error names the unit, the lock file and the holder; another unit's lock is
+// free meanwhile, and so is the users lock.
+TEST_F(UsersLockTest, AUnitLockIsPerUnitAndABoundedWaitNamingTheUnitAndTheHolder) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t holder = ::fork();
+  if (holder == 0) {
+    ::close(ready[0]);
+    {
+      cg::UnitLock lock(*layout_, "jupyter-alice-singleuser");
+      (void)::write(ready[1], "x", 1);
+      std::this_thread::sleep_for(4s);
+    }
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  EXPECT_NO_THROW(cg::UnitLock(*layout_, "jupyter-bob-singleuser", 500ms)) << "another unit";
+  EXPECT_NO_THROW(cg::UsersLock(*layout_, 500ms)) << "the users lock";
+  std::string msg = "(no error)";
+  try {
+    cg::UnitLock lock(*layout_, "jupyter-alice-singleuser", 1500ms);
+  } catch (const cgspawn::Error& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("lock unit: /run/cgspawn/unit-"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("-jupyter-alice-singleuser.lock"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("cgspawn pid " + std::to_string(holder) + " has held the lock of unit "
+                     "jupyter-alice-singleuser for 1 s"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  int st = 0;
+  ::waitpid(holder, &st, 0);
+  EXPECT_NO_THROW(cg::UnitLock(*layout_, "jupyter-alice-singleuser", 5s)) << "free again";
+  EXPECT_THROW(cg::UnitLock(*layout_, "../users-1", 5s), cgspawn::Error) << "a name, not a path";
 }

@@ -69,12 +69,13 @@ FAKE_LAUNCHER = textwrap.dedent(
     """\
     #!/usr/bin/python3
     # Fake cgspawn: records argv + stdin, answers from behaviour.json.
-    import base64, json, os, sys
+    import base64, json, os, sys, time
     here = os.path.dirname(os.path.abspath(__file__))
     data = sys.stdin.buffer.read()
     with open(os.path.join(here, "calls.jsonl"), "a") as f:
         f.write(json.dumps({"argv": sys.argv, "stdin": base64.b64encode(data).decode(),
-                            "env": dict(os.environ)}) + "\\n")
+                            "env": dict(os.environ), "pid": os.getpid(),
+                            "t": time.monotonic()}) + "\\n")
     args = [a for a in sys.argv[1:]]
     sub = args[0] if args else ""
     path = os.path.join(here, "behaviour.json")
@@ -86,6 +87,11 @@ FAKE_LAUNCHER = textwrap.dedent(
         behaviour[sub] = answers[1:]
         with open(path, "w") as f:
             json.dump(behaviour, f)
+    if answer.get("hang"):
+        # a slow step (or one paused): answers after HANG s, and says when
+        time.sleep(answer["hang"])
+        with open(os.path.join(here, "finished.jsonl"), "a") as f:
+            f.write(json.dumps({"sub": sub, "pid": os.getpid(), "t": time.monotonic()}) + "\\n")
     sys.stdout.write(answer.get("stdout", ""))
     sys.stderr.write(answer.get("stderr", ""))
     sys.stdout.flush()
@@ -214,6 +220,11 @@ class FakeLauncher:
             if include_check or rec["argv"][1:2] != ["check"]:
                 out.append(rec)
         return out
+
+    def finished(self):
+        """The calls with "hang" that ran to their end: [{sub, pid, t}]."""
+        log = self.dir / "finished.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
     def calls_of(self, sub):
         return [c for c in self.calls(include_check=True) if c["argv"][1:2] == [sub]]

@@ -1,6 +1,9 @@
 """The server's environment goes to cgspawn on stdin, never in argv."""
 
 import pytest
+from jupyterhub import __version__ as jupyterhub_version
+from jupyterhub.spawner import LocalProcessSpawner, Spawner
+from traitlets.config import Config
 
 from cgroupspawner import CgroupSpawnerConfigError
 from cgroupspawner.launcher import LAUNCHER_ENV, decode_env_records, encode_env_records
@@ -132,3 +135,86 @@ def test_records_reject_nul_value():
     with pytest.raises(ValueError, match="K contains a NUL") as info:
         encode_env_records({"K": "sec\0ret"})
     assert "sec" not in str(info.value).replace("K contains", "")
+
+
+# ---- what is kept of the hub's environment (env_keep) ----
+
+# What LocalProcessSpawner keeps by default on every JupyterHub this supports
+# (3.0: the base Spawner's list; 5.2: LocalProcessSpawner's own, which adds
+# LD_LIBRARY_PATH).
+LOCAL_PROCESS_KEEPS = {"PATH", "PYTHONPATH", "CONDA_ROOT", "CONDA_DEFAULT_ENV", "VIRTUAL_ENV",
+                       "LANG", "LC_ALL", "JUPYTERHUB_SINGLEUSER_APP"}
+HUB_ENV = {
+    "PATH": "/opt/venv/bin:/usr/bin:/bin",
+    "LANG": "de_DE.UTF-8",
+    "LC_ALL": "de_DE.UTF-8",
+    "VIRTUAL_ENV": "/opt/venv",
+    "CONDA_ROOT": "/opt/conda",
+    "CONDA_DEFAULT_ENV": "base",
+    "PYTHONPATH": "/opt/site",
+    "JUPYTERHUB_SINGLEUSER_APP": "jupyter_server.serverapp.ServerApp",
+}
+
+
+def hub_version():
+    return tuple(int(p) for p in jupyterhub_version.split(".")[:2])
+
+
+def test_env_keep_default_is_local_process_spawners(make_spawner):
+    keep = make_spawner().env_keep
+    assert keep == list(LocalProcessSpawner().env_keep)
+    assert set(keep) >= LOCAL_PROCESS_KEEPS
+
+
+def test_env_keep_default_follows_local_process_spawner(make_spawner, monkeypatch):
+    """On 3.0 the base Spawner and LocalProcessSpawner keep the same list, so
+    the test above cannot tell them apart: here LocalProcessSpawner keeps
+    5.2.1's list (LocalProcessSpawner._env_keep_default), and so must we."""
+    import cgroupspawner.options as options
+
+    five_two = ["CONDA_DEFAULT_ENV", "CONDA_ROOT", "JUPYTERHUB_SINGLEUSER_APP", "LANG", "LC_ALL",
+                "LD_LIBRARY_PATH", "PATH", "PYTHONPATH", "VIRTUAL_ENV"]
+    monkeypatch.setattr(options, "local_process_env_keep", lambda: tuple(five_two))
+    assert make_spawner().env_keep == five_two
+
+
+async def test_hub_environment_reaches_the_server_as_with_local_process_spawner(
+    make_spawner, launcher, monkeypatch
+):
+    for key, value in HUB_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CONFIGPROXY_AUTH_TOKEN", "proxy-secret-value")
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/lib")
+    spawner = make_spawner()
+    await spawner.start()
+    env = launcher.spawn_env()
+    for key, value in HUB_ENV.items():
+        assert env.get(key) == value, key
+    # the hub's secrets stay with the hub
+    assert "CONFIGPROXY_AUTH_TOKEN" not in env
+    assert "proxy-secret-value" not in launcher.spawn_call()["stdin"].decode()
+    # LD_LIBRARY_PATH exactly when this hub's LocalProcessSpawner keeps it (5.2+)
+    assert ("LD_LIBRARY_PATH" in env) == ("LD_LIBRARY_PATH" in LocalProcessSpawner().env_keep)
+
+
+@pytest.mark.parametrize("where", ["Spawner", "CgroupSpawner"])
+async def test_env_keep_configured_replaces_the_default(make_spawner, launcher, monkeypatch, where):
+    for key, value in HUB_ENV.items():
+        monkeypatch.setenv(key, value)
+    config = Config()
+    config[where].env_keep = ["LANG"]
+    spawner = make_spawner(config=config)
+    assert spawner.env_keep == ["LANG"]
+    await spawner.start()
+    env = launcher.spawn_env()
+    assert env["LANG"] == "de_DE.UTF-8"
+    assert "VIRTUAL_ENV" not in env and "LC_ALL" not in env
+    # PATH is not kept: the default PATH, as before
+    assert env["PATH"] == DEFAULT_PATH
+
+
+@pytest.mark.skipif(hub_version() < (5, 2), reason=f"JupyterHub {jupyterhub_version}: the base "
+                    "Spawner still keeps PATH, LANG, ... itself (moved to LocalProcessSpawner in 5.2)")
+def test_jupyterhub_52_base_spawner_keeps_less_than_we_do(make_spawner):
+    assert "PATH" not in Spawner().env_keep and "LANG" not in Spawner().env_keep
+    assert set(make_spawner().env_keep) >= LOCAL_PROCESS_KEEPS | {"LD_LIBRARY_PATH"}

@@ -67,7 +67,26 @@ CgroupSandbox::CgroupSandbox() {
     throw std::runtime_error("mkdir " + path_ + ": " + std::strerror(errno));
 }
 
+namespace {
+
+// The lock files of the sandbox's D (cgroup/locks.hpp: named after the inode
+// of D/users): a cgspawn killed while holding one leaves its file behind.
+void remove_lock_files(const std::string& root) {
+  struct stat st {};
+  if (::stat((root + "/users").c_str(), &st) != 0) return;
+  const std::string ino = std::to_string(st.st_ino);
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/run/cgspawn", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == "users-" + ino + ".lock" || name.starts_with("unit-" + ino + "-"))
+      fs::remove(e.path(), ec);
+  }
+}
+
+}  // namespace
+
 CgroupSandbox::~CgroupSandbox() {
+  remove_lock_files(path_);
   remove_cgroup_tree(path_);
 }
 

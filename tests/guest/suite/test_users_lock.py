@@ -18,7 +18,7 @@ import pytest
 from conftest import cgspawn, run, wait_for
 
 LOCK_DIR = "/run/cgspawn"
-WAIT = 15  # cgroup/users_lock.hpp, kUsersLockWait
+WAIT = 15  # cgroup/locks.hpp, kUsersLockWait
 
 
 @pytest.fixture

@@ -4,12 +4,17 @@
 // outside its cgroup, `stop` clears what is left, and the next spawn and stop
 // of that name work. The same with limits and mounts: tests/guest/suite/
 // test_faults.py.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/files.hpp"
@@ -20,6 +25,7 @@ namespace {
 using cgspawn::testing::CliSandbox;
 using cgspawn::testing::ScopedEnv;
 using cgspawn::testing::RunResult;
+using namespace std::chrono_literals;
 
 
 constexpr int kKilled = 128 + SIGKILL;
@@ -116,6 +122,71 @@ TEST_F(FaultCli, StopKilledAtEachStepCanBeRunAgain) {
     auto s = cgspawn({"stop", unit, "--timeout", "0.5"});
     EXPECT_EQ(s.status, 0) << s.err;
     EXPECT_FALSE(exists(users() + "/" + unit));
+  }
+}
+
+// A spawn of UNIT by cgspawn-faults, stopped (SIGSTOP) at CGSPAWN_PAUSE_AT;
+// its output goes to OUT. Returns its pid once it has stopped, or -1.
+pid_t paused_spawn(const std::string& root, const std::string& unit, const std::string& out) {
+  int in[2];
+  if (::pipe(in) != 0) return -1;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(in[0], 0);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::close(in[1]);
+    ::execl(CGSPAWN_FAULTS_BINARY, CGSPAWN_FAULTS_BINARY, "spawn", "--cgroup-root", root.c_str(),
+            "--unit", unit.c_str(), "--env-stdin", "--log-target", "stderr", "--user", "nobody",
+            "--", "/bin/sleep", "60", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  (void)::write(in[1], cgspawn::testing::kServerEnv.data(), cgspawn::testing::kServerEnv.size());
+  ::close(in[1]);
+  int st = 0;
+  if (::waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st)) return -1;
+  return pid;
+}
+
+// One lock per unit (issue 15): a stop issued while a spawn of the same unit
+// is in progress waits for it, then stops what it started; nothing is left
+// and nothing raced. Paused at each step from taking the lock to the fork.
+TEST_F(FaultCli, AStopDuringASpawnOfItsUnitWaitsThenStopsWhatTheSpawnStarted) {
+  cgspawn::testing::TempDir tmp;
+  for (const char* step : {"unit-locked", "cgroup", "limits", "forked"}) {
+    SCOPED_TRACE(step);
+    const std::string unit = std::string("p-") + step, out = tmp.path() + "/" + unit + ".out";
+    pid_t spawn_pid = -1;
+    {
+      ScopedEnv at("CGSPAWN_PAUSE_AT", step);
+      spawn_pid = paused_spawn(sandbox_->path(), unit, out);
+    }
+    ASSERT_GT(spawn_pid, 0) << "cgspawn-faults did not pause at " << step << ": "
+                            << cgspawn::read_file(out);
+    std::atomic<bool> stopped{false};
+    RunResult s;
+    std::thread stopper([&] {
+      s = cgspawn({"stop", unit, "--timeout", "1"});
+      stopped = true;
+    });
+    std::this_thread::sleep_for(1500ms);
+    EXPECT_FALSE(stopped) << "stop did not wait for the spawn of its unit: " << s.err;
+    // Another unit is not held up by this one's spawn.
+    auto other = spawn(unit + "-other", {"--user", "nobody"}, {"/bin/true"});
+    EXPECT_EQ(other.status, 0) << other.err;
+    ::kill(spawn_pid, SIGCONT);
+    int st = 0;
+    ::waitpid(spawn_pid, &st, 0);
+    stopper.join();
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << cgspawn::read_file(out);
+    EXPECT_EQ(s.status, 0) << s.err;
+    EXPECT_NE(s.err.find("stopped unit " + unit), std::string::npos)
+        << "the stop did not find the spawned unit: " << s.err;
+    EXPECT_FALSE(exists(users() + "/" + unit)) << "the spawned unit outlived the stop";
+    EXPECT_EQ(procs_outside(unit), std::vector<std::string>{});
+    EXPECT_EQ(cgspawn({"stop", unit + "-other"}).status, 0);
   }
 }
 

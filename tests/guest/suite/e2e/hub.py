@@ -113,7 +113,7 @@ def servers_unit_text(launcher=CGSPAWN, examples=EXAMPLES):
     return text.replace("/usr/sbin/cgspawn", launcher)
 
 
-def hub_unit_text(config, state, user=None, site=SITE):
+def hub_unit_text(config, state, user=None, site=SITE, environment=None):
     lines = [
         "[Unit]",
         "Description=JupyterHub (cgspawn guest end-to-end test)",
@@ -126,6 +126,8 @@ def hub_unit_text(config, state, user=None, site=SITE):
         # The spawner package lives on the payload disk, not in site-packages
         # (site=None: it is installed, e.g. by the .deb).
         *([f"Environment=PYTHONPATH={site}"] if site else []),
+        # The hub's own environment (what env_keep may pass on to servers).
+        *[f'Environment="{k}={v}"' for k, v in (environment or {}).items()],
         f"ExecStart=/usr/bin/jupyterhub -f {config}",
         # The hub stops its servers on shutdown when cleanup_servers = True:
         # leave it time under emulation.
@@ -192,11 +194,13 @@ class Hub:
     """One test's hub: units, config, state; the API through the proxy."""
 
     def __init__(self, *, user=None, launcher=CGSPAWN, site=SITE, examples=EXAMPLES,
-                 servers_unit=True):
+                 servers_unit=True, environment=None):
         """launcher, site (PYTHONPATH; None: none), examples: where the product
         is (default: the payload). servers_unit=False: do not write the servers
-        unit, use the one systemd already has (a package's)."""
+        unit, use the one systemd already has (a package's). environment: more
+        variables of the hub's process (Environment= of its unit)."""
         self.user = user
+        self.environment = environment
         self.launcher, self.site, self.examples = launcher, site, examples
         self.servers_unit = servers_unit
         self.token = secrets.token_hex(32)
@@ -228,7 +232,8 @@ class Hub:
         # Ours, in /run, overrides its file until close() removes ours.
         systemctl("stop", HUB_UNIT, check=False, timeout=600)
         systemctl("reset-failed", HUB_UNIT, check=False)
-        units = [(HUB_UNIT, hub_unit_text(self.config, self.state, self.user, self.site))]
+        units = [(HUB_UNIT, hub_unit_text(self.config, self.state, self.user, self.site,
+                                          self.environment))]
         if self.servers_unit:
             units.insert(0, (SERVERS_UNIT, servers_unit_text(self.launcher, self.examples)))
         for name, text in units:

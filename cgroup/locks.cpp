@@ -1,4 +1,4 @@
-#include "cgroup/users_lock.hpp"
+#include "cgroup/locks.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -8,13 +8,14 @@
 #include <cerrno>
 #include <thread>
 
+#include "cgroup/names.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 
 namespace cgspawn::cg {
 namespace {
 
-constexpr const char* kStep = "lock users cgroup";
+constexpr const char* kStep = "lock";
 
 // /run/cgspawn: ours alone. Nobody else may create, replace or even open
 // files in it, so nobody else can take or hold a lock there.
@@ -59,23 +60,28 @@ std::string holder_of(int fd) {
   return pid.empty() ? "another cgspawn" : "cgspawn pid " + pid;
 }
 
-}  // namespace
-
-UsersLock::UsersLock(const Layout& layout, std::chrono::milliseconds wait) {
+// The inode of D/users: what tells two delegated roots' locks apart.
+std::string users_inode(const Layout& layout) {
   struct stat st {};
   CgroupDir users = layout.open_users();
   if (::fstat(users.fd(), &st) != 0) throw_system(kStep, users.path(), errno, "stat");
-  name_ = "users-" + std::to_string(st.st_ino) + ".lock";
-  path_ = std::string(kLockDir) + "/" + name_;
+  return std::to_string(st.st_ino);
+}
+
+}  // namespace
+
+RootLock::RootLock(std::string file, std::string what, const char* step,
+                   std::chrono::milliseconds wait)
+    : path_(std::string(kLockDir) + "/" + file), name_(std::move(file)) {
   dir_ = open_lock_dir();
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     UniqueFd fd = open_lock_file(dir_.get(), name_, path_);
     while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) throw_system(kStep, path_, errno, "flock");
+      if (errno != EWOULDBLOCK && errno != EINTR) throw_system(step, path_, errno, "flock");
       if (std::chrono::steady_clock::now() >= deadline)
-        throw_system(kStep, path_, EWOULDBLOCK,
-                     holder_of(fd.get()) + " has held the lock of " + users.path() + " for " +
+        throw_system(step, path_, EWOULDBLOCK,
+                     holder_of(fd.get()) + " has held the lock of " + what + " for " +
                          std::to_string(wait.count() / 1000) +
                          " s: retry once it is done, or end that process if it hangs");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -83,16 +89,24 @@ UsersLock::UsersLock(const Layout& layout, std::chrono::milliseconds wait) {
     if (!still_linked(dir_.get(), name_, fd.get())) continue;
     const std::string pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0)
-      throw_system(kStep, path_, errno, "recording the holder");
+      throw_system(step, path_, errno, "recording the holder");
     lock_ = std::move(fd);
     return;
   }
 }
 
-UsersLock::~UsersLock() {
+RootLock::~RootLock() {
   // Removed while still held, so no waiter ever holds a lock on a file that
   // a newcomer no longer sees (still_linked); then closing lets go.
   if (lock_) ::unlinkat(dir_.get(), name_.c_str(), 0);
 }
+
+UsersLock::UsersLock(const Layout& layout, std::chrono::milliseconds wait)
+    : RootLock("users-" + users_inode(layout) + ".lock", layout.open_users().path(),
+               "lock users cgroup", wait) {}
+
+UnitLock::UnitLock(const Layout& layout, const std::string& unit, std::chrono::milliseconds wait)
+    : RootLock((validate_name(unit, "unit"), "unit-" + users_inode(layout) + "-" + unit + ".lock"),
+               "unit " + unit, "lock unit", wait) {}
 
 }  // namespace cgspawn::cg
