@@ -30,12 +30,15 @@ from test_sudo_policy import (HUB_USER, REFUSED, assert_refused, audit_records, 
 
 
 def run_on_pty(script, timeout=180):
-    """`sh -c SCRIPT` as the session leader of a fresh pty (its controlling
+    """`bash -c SCRIPT` as the session leader of a fresh pty (its controlling
     terminal), as from an admin's root shell; returns everything the pty
-    printed and the exit status."""
+    printed and the exit status. bash, not sh: dash has no `read -t`, so
+    the script's read of what the server typed failed and printed READ:[]
+    whatever was typed (dash 0.5.12, Debian 12 and 13: "read: Illegal
+    option -t"), so the check for typed input could not fail."""
     pid, master = pty.fork()
     if pid == 0:
-        os.execv("/bin/sh", ["sh", "-c", script])
+        os.execv("/bin/bash", ["bash", "-c", script])
     out = b""
     status = None
     deadline = time.monotonic() + timeout
