@@ -1,18 +1,39 @@
 #!/bin/bash
-# Build, or reuse, the cached Debian bookworm guest image for tests/guest/run.sh.
+# Build, or reuse, the cached Debian guest image of one release for
+# tests/guest/run.sh.
 #
-#   tests/guest/build-image.sh        # prints the image directory on stdout
+#   tests/guest/build-image.sh [--release bookworm|trixie]   # prints the image directory
 #
 # The directory holds rootfs.img (ext4, never modified by a run), vmlinuz and
-# initrd.img. It lives in ${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-guest/KEY,
-# KEY being a hash of packages.txt, this script and image/ (everything baked
-# in). A new key rebuilds (~2-3 min) and removes all but the previous key. The build
-# happens in a temporary directory renamed into place at the end, so an
-# interrupted build never leaves a half image. Progress goes to stderr.
+# initrd.img; for a release that is not the host's own (trixie) also rootfs/,
+# the same tree as a directory: the build root of build-in-root.sh, so one
+# mmdebstrap serves both. It lives in CACHE/KEY, CACHE being
+# ${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-guest for bookworm (where it always
+# was, shared with older checkouts) and .../cgspawn-guest-RELEASE otherwise,
+# KEY a hash of the release, packages-RELEASE.txt, this script and image/
+# (everything baked in). A new key rebuilds (bookworm ~2-20 min, trixie
+# ~16 min on a loaded 2-core host) and then removes all but the previous key
+# of that release only. The build happens in a temporary directory renamed
+# into place at the end, so an interrupted build never leaves a half image.
+# Progress goes to stderr.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-guest
+release=bookworm
+while (($#)); do
+    case $1 in
+        --release) release=${2:?--release needs bookworm or trixie}; shift 2 ;;
+        *) echo "build-image.sh: unknown argument $1 (usage: build-image.sh [--release bookworm|trixie])" >&2; exit 2 ;;
+    esac
+done
+# Per release: its cache, the image size, and whether the tree is kept as
+# the build root (bookworm builds on this Debian 12 host itself).
+case $release in
+    bookworm) cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-guest size=5G keep_tree=0 ;;
+    trixie) cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-guest-trixie size=8G keep_tree=1 ;;
+    *) echo "build-image.sh: unknown release '$release': use --release bookworm or --release trixie" >&2; exit 2 ;;
+esac
+package_list=packages-$release.txt
 
 log() { printf '[build-image] %s\n' "$*" >&2; }
 
@@ -20,7 +41,8 @@ image_key() {
     local f
     (
         cd "$here"
-        for f in packages.txt build-image.sh $(find image -type f | LC_ALL=C sort); do
+        echo "release $release"
+        for f in "$package_list" build-image.sh $(find image -type f | LC_ALL=C sort); do
             printf '%s %s\n' "$f" "$(sha256sum <"$f" | cut -d' ' -f1)"
         done
     ) | sha256sum | cut -c1-16
@@ -34,7 +56,11 @@ mkdir -p "$cache_root"
 exec 9>"$cache_root/.lock"
 flock 9
 
-if [[ -f $dest/rootfs.img && -f $dest/vmlinuz && -f $dest/initrd.img ]]; then
+complete() {
+    [[ -f $dest/rootfs.img && -f $dest/vmlinuz && -f $dest/initrd.img ]] &&
+        { ((!keep_tree)) || [[ -d $dest/rootfs/usr ]]; }
+}
+if complete; then
     log "reusing $dest"
     echo "$dest"
     exit 0
@@ -58,9 +84,9 @@ root=$work/rootfs
 out=$work/out
 mkdir "$out"
 
-packages=$(sed -e 's/#.*//' "$here/packages.txt" | xargs | tr ' ' ,)
+packages=$(sed -e 's/#.*//' "$here/$package_list" | xargs | tr ' ' ,)
 start=$SECONDS
-log "cold build into $work (mmdebstrap, ~2 min): $packages"
+log "cold $release build into $work (mmdebstrap; silent for minutes while apt works): $packages"
 # A small initrd (only what mounts /dev/vda) boots much faster under TCG;
 # its config must be in place before the kernel package builds it.
 # (The hooks are expanded by mmdebstrap's shell, $1 being the new root.)
@@ -69,7 +95,7 @@ export GUEST_IMAGE_FILES=$here/image
 mmdebstrap --variant=minbase --include="$packages" \
     --setup-hook='install -D -m 0644 "$GUEST_IMAGE_FILES/initramfs.conf" "$1/etc/initramfs-tools/conf.d/cgspawn-guest.conf"' \
     --setup-hook='install -D -m 0644 "$GUEST_IMAGE_FILES/initramfs-modules" "$1/usr/share/initramfs-tools/modules.d/cgspawn-guest"' \
-    bookworm "$root" >&2
+    "$release" "$root" >&2
 log "rootfs done after $((SECONDS - start)) s; customizing"
 
 # root without password, the root filesystem, a stable hostname
@@ -97,12 +123,15 @@ install -D -m 0644 "$here/image/journald-cgspawn-test.conf" \
 install -m 0755 "$here/image/cgspawn-guest-run" "$root/usr/local/sbin/cgspawn-guest-run"
 install -m 0644 "$here/image/cgspawn-guest.service" "$here/image/cgspawn-hub.service" \
     "$root/etc/systemd/system/"
-mkdir -p "$root/payload"
+# /payload: the per-run disk; /src and /build: build-in-root.sh's bind mounts
+mkdir -p "$root/payload" "$root/src" "$root/build"
 systemctl --root="$root" --quiet enable cgspawn-guest.service
 # Debian's jupyterhub package enables its own hub (PAM, LocalProcessSpawner,
 # ports 8000/8081): it would start at every boot and compete for the CPU.
 # Disabled, not masked: the end-to-end tests install their own unit in /run.
-systemctl --root="$root" --quiet disable jupyterhub.service
+if [[ -e $root/usr/lib/systemd/system/jupyterhub.service || -e $root/lib/systemd/system/jupyterhub.service ]]; then
+    systemctl --root="$root" --quiet disable jupyterhub.service
+fi
 # the getty fights our serial output; timers only add noise to a short boot
 systemctl --root="$root" --quiet mask serial-getty@ttyS0.service \
     apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer
@@ -113,11 +142,12 @@ cp "${kernels[-1]}" "$out/vmlinuz"
 cp "${initrds[-1]}" "$out/initrd.img"
 
 log "making rootfs.img (mkfs.ext4 -d, $(du -sh "$root" | cut -f1) of files)"
-mkfs.ext4 -q -F -L root -d "$root" "$out/rootfs.img" 5G >&2
-rm -rf "$root"
+mkfs.ext4 -q -F -L root -d "$root" "$out/rootfs.img" "$size" >&2
+if ((keep_tree)); then mv "$root" "$out/rootfs"; else rm -rf "$root"; fi
 
-# Publish atomically, then drop older images, keeping the previous one: a
-# run of an older checkout (a CI clone, a second work tree) may still use it.
+# Publish atomically, then drop this release's older images, keeping the
+# previous one: a run of an older checkout (a CI clone, a second work tree)
+# may still use it. Other releases live in other directories.
 mv -T "$out" "$dest"
 find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name '.build-*' -printf '%T@ %p\n' |
     sort -rn | tail -n +3 | cut -d' ' -f2- | xargs -r rm -rf

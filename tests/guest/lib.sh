@@ -10,6 +10,8 @@
 #                                       driver.sh runs at boot, as root), wait
 #                                       until the guest powers off, copy the
 #                                       payload's results/ to RESULTS
+#       --release NAME     the image's Debian release (bookworm, the
+#                          default, or trixie: build-image.sh --release)
 #       --timeout SECS     kill the guest after SECS (0: never; default 3000)
 #       --memory MIB       guest RAM (default 1536)
 #       --forward PORT     forward 127.0.0.1:PORT on the host to the guest's
@@ -60,9 +62,10 @@ guest_payload() {
 guest_boot() {
     local dir=$1 results=$2
     shift 2
-    local timeout=3000 memory=1536 quiet=0 forwards=()
+    local timeout=3000 memory=1536 quiet=0 forwards=() release=bookworm
     while (($#)); do
         case $1 in
+            --release) release=$2; shift 2 ;;
             --timeout) timeout=$2; shift 2 ;;
             --memory) memory=$2; shift 2 ;;
             --forward) forwards+=("$2"); shift 2 ;;
@@ -73,7 +76,7 @@ guest_boot() {
     [[ -x $dir/driver.sh ]] || { guest_log "guest_boot: $dir/driver.sh is missing"; return 2; }
 
     local image work
-    image=$("$guest_here/build-image.sh")
+    image=$("$guest_here/build-image.sh" --release "$release")
     work=$(mktemp -d "${TMPDIR:-/tmp}/cgspawn-boot.XXXXXX")
     find "$dir" -name __pycache__ -prune -exec rm -rf {} +
     mkdir -p "$dir/results"
@@ -87,7 +90,7 @@ guest_boot() {
     fi
     # Emulated hardware nothing uses only slows the boot down.
     local blacklist=kvm,kvm_amd,kvm_intel,pcspkr,parport_pc,ppdev,floppy
-    guest_log "booting the guest (TCG, 2 vCPUs, $memory MiB), timeout ${timeout} s"
+    guest_log "booting the $release guest (TCG, 2 vCPUs, $memory MiB), timeout ${timeout} s"
     local start=$SECONDS rc=0
     : >"$work/console.log"
     # snapshot=on keeps the cached image untouched; its overlay goes to TMPDIR.

@@ -1,9 +1,12 @@
 #!/bin/bash
 # Run the cgroup v2 / systemd guest suite (tests/guest/suite) against a cgspawn
-# binary inside a Debian bookworm guest booted under qemu (TCG).
+# binary inside a Debian guest booted under qemu (TCG).
 #
-#   tests/guest/run.sh --cgspawn PATH [--cgspawn-faults PATH] [--deb PATH] [--keep] [--timeout SECS] [-k PYTEST_EXPR]
+#   tests/guest/run.sh [--release bookworm|trixie] --cgspawn PATH [--cgspawn-faults PATH] [--deb PATH] [--keep] [--timeout SECS] [-k PYTEST_EXPR]
 #
+# --release picks the guest's Debian release (default bookworm). The binaries
+# and the .deb must be built for it: on the host for bookworm (Debian 12),
+# with build-in-root.sh for trixie.
 # --deb puts the cgspawn .deb (cpack) on the payload as /payload/cgspawn.deb
 # for test_deb.py, which installs it and runs the hub against it; without it
 # the payload says so (/payload/no-deb) and that test skips.
@@ -22,9 +25,10 @@ source "$here/lib.sh"
 usage() { sed -n '5p' "$0" | sed 's/^# *//' >&2; exit 2; }
 log() { printf '[guest-run] %s\n' "$*"; }
 
-cgspawn='' faults='' deb='' keep=0 timeout=3000 kexpr=''
+release=bookworm cgspawn='' faults='' deb='' keep=0 timeout=3000 kexpr=''
 while (($#)); do
     case $1 in
+        --release) release=${2:?}; shift 2 ;;
         --cgspawn) cgspawn=${2:?}; shift 2 ;;
         --cgspawn-faults) faults=${2:?}; shift 2 ;;
         --deb) deb=${2:?}; shift 2 ;;
@@ -35,6 +39,8 @@ while (($#)); do
     esac
 done
 [[ -n $cgspawn ]] || usage
+[[ $release == bookworm || $release == trixie ]] ||
+    { log "unknown release '$release': use --release bookworm or --release trixie"; exit 2; }
 [[ -f $cgspawn && -x $cgspawn ]] || { log "not an executable: $cgspawn"; exit 2; }
 if [[ -n $deb && ! -f $deb ]]; then log "no such .deb: $deb"; exit 2; fi
 if [[ -n $faults && ! -x $faults ]]; then log "not an executable: $faults"; exit 2; fi
@@ -68,7 +74,7 @@ else
 fi
 
 res=$tmp/results
-guest_boot "$payload" "$res" --timeout "$timeout" || exit 1
+guest_boot "$payload" "$res" --release "$release" --timeout "$timeout" || exit 1
 if [[ ! -s $res/pytest.txt ]]; then
     log "FAIL: no pytest output in the results (guest run took ${guest_seconds} s)"
     exit 1
@@ -85,9 +91,10 @@ fi
 # The browser check's screenshots outlive the run's scratch directory.
 if compgen -G "$res/*.png" >/dev/null; then
     shots=${CGSPAWN_SCREENSHOTS:-$guest_repo/build/guest-screenshots}
+    [[ $release == bookworm ]] || shots+=-$release
     mkdir -p "$shots" && cp "$res"/*.png "$shots/" && log "screenshots: $shots/"
 fi
-log "timings: boot $(cat "$res/boot-seconds" 2>/dev/null || echo '?') s (guest uptime at driver start)," \
+log "timings ($release guest): boot $(cat "$res/boot-seconds" 2>/dev/null || echo '?') s (guest uptime at driver start)," \
     "suite $(cat "$res/suite-seconds" 2>/dev/null || echo '?') s, qemu total ${guest_seconds} s"
 
 rc=$(cat "$res/pytest-rc" 2>/dev/null || echo missing)

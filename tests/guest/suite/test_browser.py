@@ -22,7 +22,7 @@ import urllib.request
 
 import pytest
 
-from e2e.hub import PROXY, Hub, wait_for
+from e2e.hub import JUPYTERHUB_VERSION, PROXY, Hub, wait_for
 
 selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
@@ -37,6 +37,11 @@ USER = "alice"
 # Chromium and the notebook's JavaScript under TCG: minutes, not seconds.
 PAGE = 900
 RESULTS = os.environ.get("CGSPAWN_RESULTS", "/payload/results")
+# JupyterHub 5 starts JupyterLab when jupyter-server is installed (Debian 13);
+# this is the classic notebook's check, so it asks for that app by name (the
+# way JupyterHub documents), which also proves the spawner passes it on.
+CLASSIC_APP = ('c.Spawner.environment = {"JUPYTERHUB_SINGLEUSER_APP": "notebook.notebookapp.NotebookApp"}'
+               if JUPYTERHUB_VERSION >= (5,) else "")
 CELL = (
     "rel = [l[3:].strip() for l in open('/proc/self/cgroup') if l.startswith('0::')][0]\n"
     "print('MEMORY_MAX=' + open('/sys/fs/cgroup' + rel + '/memory.max').read().strip())"
@@ -145,6 +150,7 @@ def test_browser_login_spawn_run_cell():
         hub.write_config(users=(USER,), mem_limit=MEM_LIMIT, extra=f"""
             c.DummyAuthenticator.password = "{password}"
             c.Spawner.default_url = "/tree"
+            {CLASSIC_APP}
         """)
         hub.install_units()
         hub.start()

@@ -1,5 +1,5 @@
-"""A real JupyterHub (Debian's 3.0 package) with CgroupSpawner, run by systemd
-in the guest, in the layout of spawner/examples:
+"""A real JupyterHub (Debian's package: 3.0 on bookworm, 5.2 on trixie) with
+CgroupSpawner, run by systemd in the guest, in the layout of spawner/examples:
 
     jupyterhub-servers.service  Delegate=yes, owns D (the servers' cgroups);
                                 the example unit, launcher path adapted
@@ -21,6 +21,8 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
+
+from jupyterhub._version import version_info as JUPYTERHUB_VERSION  # noqa: F401 (for the tests)
 
 from conftest import wait_for  # the suite's one poller (re-exported for the E2E tests)
 
@@ -259,9 +261,12 @@ class Hub:
 
     def start(self):
         """Start the hub (which pulls in the servers unit); wait until its API
-        answers through the proxy. Returns the seconds it took."""
+        answers through the proxy. Returns the seconds it took. A restart, not
+        a start: if Debian's own jupyterhub.service (enabled by its package,
+        port 8000) came up meanwhile, `start` would be a no-op and the test
+        would talk to Debian's hub; restart replaces it with ours."""
         t = time.monotonic()
-        systemctl("start", HUB_UNIT)
+        systemctl("restart", HUB_UNIT)
         self.wait_api()
         return time.monotonic() - t
 
