@@ -35,6 +35,28 @@ class UsersLockTest : public ::testing::Test {
     layout_ = std::make_unique<cg::Layout>(sandbox_->path());
   }
   [[nodiscard]] std::string users() const { return sandbox_->path() + "/users"; }
+  // A child that holds the lock TAKE returns for 4 s; its pid once it holds
+  // it, -1 if it never did.
+  template <class Take>
+  static pid_t hold_for_4s(Take take) {
+    int ready[2];
+    if (::pipe(ready) != 0) return -1;
+    pid_t holder = ::fork();
+    if (holder == 0) {
+      ::close(ready[0]);
+      {
+        auto lock = take();
+        (void)::write(ready[1], "x", 1);
+        std::this_thread::sleep_for(4s);
+      }
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    char c = 0;
+    const bool held = holder > 0 && ::read(ready[0], &c, 1) == 1;
+    ::close(ready[0]);
+    return held ? holder : -1;
+  }
   // Exit status of BODY run in a child that SIGALRM kills after SECONDS.
   static int in_child(unsigned seconds, const std::function<int()>& body) {
     pid_t pid = ::fork();
@@ -94,22 +116,8 @@ TEST_F(UsersLockTest, AFlockOnTheUsersDirectoryDoesNotBlockIt) {
 }
 
 TEST_F(UsersLockTest, AHeldLockIsABoundedWaitNamingTheLockAndTheHolder) {
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  pid_t holder = ::fork();
-  if (holder == 0) {
-    ::close(ready[0]);
-    {
-      cg::UsersLock lock(*layout_);
-      (void)::write(ready[1], "x", 1);
-      std::this_thread::sleep_for(4s);
-    }
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  char c;
-  ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  ::close(ready[0]);
+  const pid_t holder = hold_for_4s([this] { return cg::UsersLock(*layout_); });
+  ASSERT_GT(holder, 0);
   const auto start = std::chrono::steady_clock::now();
   std::string msg = "(no error)";
   try {
@@ -163,22 +171,9 @@ TEST_F(UsersLockTest, ConcurrentHoldersNeverOverlap) {
 // error names the unit, the lock file and the holder; another unit's lock is
 // free meanwhile, and so is the users lock.
 TEST_F(UsersLockTest, AUnitLockIsPerUnitAndABoundedWaitNamingTheUnitAndTheHolder) {
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  pid_t holder = ::fork();
-  if (holder == 0) {
-    ::close(ready[0]);
-    {
-      cg::UnitLock lock(*layout_, "jupyter-alice-singleuser");
-      (void)::write(ready[1], "x", 1);
-      std::this_thread::sleep_for(4s);
-    }
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  char c;
-  ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  ::close(ready[0]);
+  const pid_t holder =
+      hold_for_4s([this] { return cg::UnitLock(*layout_, "jupyter-alice-singleuser"); });
+  ASSERT_GT(holder, 0);
   EXPECT_NO_THROW(cg::UnitLock(*layout_, "jupyter-bob-singleuser", 500ms)) << "another unit";
   EXPECT_NO_THROW(cg::UsersLock(*layout_, 500ms)) << "the users lock";
   std::string msg = "(no error)";
