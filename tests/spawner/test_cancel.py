@@ -169,15 +169,18 @@ def procs_below(root):
 
 
 def stopped_processes_of(binary):
-    """Our cgspawn-faults processes that stopped themselves (CGSPAWN_PAUSE_AT)."""
+    """Our cgspawn-faults processes that stopped themselves (CGSPAWN_PAUSE_AT):
+    this process's children only, as ctest runs the C++ FaultCli tests, which
+    pause cgspawn-faults too, beside this suite."""
     found = []
     for entry in os.listdir("/proc"):
         try:
             if not entry.isdigit() or os.readlink(f"/proc/{entry}/exe") != binary:
                 continue
             with open(f"/proc/{entry}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] == "T":
-                    found.append(int(entry))
+                state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+            if state == "T" and int(ppid) == os.getpid():
+                found.append(int(entry))
         except OSError:
             continue
     return found
