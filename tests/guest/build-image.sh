@@ -51,9 +51,12 @@ image_key() {
 key=$(image_key)
 dest=$cache_root/$key
 mkdir -p "$cache_root"
+: >>"$cache_root/.lock"  # build-in-root.sh's shared lock (see below)
 
-# One builder at a time; a second caller waits and then reuses the result.
-exec 9>"$cache_root/.lock"
+# One builder per key; a second caller of the same key waits and then reuses
+# the result. Callers of other keys (another checkout's image) go on: the
+# release-wide .lock is only taken, briefly, to prune old images.
+exec 9>"$cache_root/.lock-$key"
 flock 9
 
 complete() {
@@ -75,8 +78,8 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
 
-# Holding the lock, any .build-* left is from an interrupted build.
-rm -rf "$cache_root"/.build-*
+# Holding the key's lock, any .build-KEY.* left is from an interrupted build.
+rm -rf "$cache_root"/.build-"$key".*
 work=$(mktemp -d "$cache_root/.build-$key.XXXXXX")
 # mmdebstrap unmounts what it mounted even on failure; we only remove files.
 trap 'rm -rf "$work"' EXIT
@@ -149,7 +152,16 @@ if ((keep_tree)); then mv "$root" "$out/rootfs"; else rm -rf "$root"; fi
 # previous one: a run of an older checkout (a CI clone, a second work tree)
 # may still use it. Other releases live in other directories.
 mv -T "$out" "$dest"
-find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name '.build-*' -printf '%T@ %p\n' |
-    sort -rn | tail -n +3 | cut -d' ' -f2- | xargs -r rm -rf
+# build-in-root.sh holds .lock shared while it compiles in a tree; pruning
+# waits for nobody: if a build runs, the old images stay until the next time.
+exec 7>"$cache_root/.lock"
+if flock -n 7; then
+    find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name '.build-*' -printf '%T@ %p\n' |
+        sort -rn | tail -n +3 | cut -d' ' -f2- | while read -r old; do
+            rm -rf "$old" "$cache_root/.lock-${old##*/}"
+        done
+else
+    log "a build in an older tree runs: older images are pruned next time"
+fi
 log "built $dest in $((SECONDS - start)) s"
 echo "$dest"
