@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   cmake g++ make pkg-config dpkg-dev   # dpkg-dev: dpkg-shlibdeps for cpack -G DEB
+  ccache                               # tests/run-all.sh: warm rebuilds from ~/.cache
   libseccomp-dev libmount-dev libspdlog-dev libcli11-dev libgtest-dev libsystemd-dev
   nlohmann-json3-dev
   clang libclang-rt-14-dev clang-tidy   # tests/fuzz (libFuzzer), clang-tidy

@@ -50,23 +50,32 @@ flock -s 8
 
 start=$SECONDS
 log "building $type for $release in $root (chroot), into $build_dir"
-steps="cmake -S /src -B /build -DCMAKE_BUILD_TYPE=$type -DCMAKE_INSTALL_PREFIX=/usr -DCGSPAWN_WERROR=$werror >/dev/null"
+# The release's compiler cache lives outside the tree and the repository
+# (a tmpfs /tmp holds its mount point), so a warm build recompiles only what
+# changed; used when the build root has ccache.
+ccache_dir=${XDG_CACHE_HOME:-$HOME/.cache}/cgspawn-ccache-$release
+mkdir -p "$ccache_dir"
+launcher=''
+[[ -x $root/usr/bin/ccache ]] && launcher=-DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+steps="cmake -S /src -B /build $launcher -DCMAKE_BUILD_TYPE=$type -DCMAKE_INSTALL_PREFIX=/usr -DCGSPAWN_WERROR=$werror >/dev/null"
 steps+=" && cmake --build /build -j$(nproc)"
 ((deb)) && steps+=" && cd /build && rm -f cgspawn_*.deb && cpack -G DEB >/dev/null"
 # The namespace's mounts: a fresh /proc, the host's /dev, a tmpfs /tmp (so the
 # cached tree stays as built), the sources read-only and the build directory.
 # shellcheck disable=SC2016  # expanded by the inner shell
 unshare --mount --propagation private -- /bin/bash -euc '
-    root=$1 src=$2 build=$3 steps=$4
+    root=$1 src=$2 build=$3 steps=$4 ccache=$5
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
     mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+    mkdir "$root/tmp/ccache"
+    mount --bind "$ccache" "$root/tmp/ccache"
     mount --bind "$src" "$root/src"
     mount -o remount,bind,ro "$root/src"
     mount --bind "$build" "$root/build"
     exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-        LANG=C.UTF-8 TMPDIR=/tmp /bin/sh -ec "$steps"
-' build-in-root "$root" "$repo" "$build_dir" "$steps" >&2
+        LANG=C.UTF-8 TMPDIR=/tmp CCACHE_DIR=/tmp/ccache CCACHE_MAXSIZE=2G /bin/sh -ec "$steps"
+' build-in-root "$root" "$repo" "$build_dir" "$steps" "$ccache_dir" >&2
 log "built in $((SECONDS - start)) s"
 
 echo "$build_dir/launcher/cgspawn"
