@@ -30,7 +30,9 @@ check_systemd() {
     # systemd sets from 251 on; below that its delegation finding FAILs.
     warn systemd.version "systemd version" "$v < 251 marks no delegated cgroup, so cgspawn check cannot verify delegation" \
       "make sure the hub's unit has Delegate=yes (systemctl show -p Delegate UNIT)"
+  elif ((v < 254)); then
+    ok systemd.version "systemd version" "$v (hub restarts: the two-unit layout, examples/jupyterhub-servers.service; one unit needs DelegateSubgroup=, systemd 254)"
   else
-    ok systemd.version "systemd version" "$v"
+    ok systemd.version "systemd version" "$v (DelegateSubgroup=: one unit may own hub and servers, examples/jupyterhub-subgroup.service)"
   fi
 }

@@ -16,7 +16,7 @@ $CONFIG_OK_LINES
 ok   swap accounting (config): CONFIG_MEMCG_SWAP=y
 $L_MODE_UNIFIED
 $L_SYSTEMD
-ok   systemd version: 252
+ok   systemd version: 252 (hub restarts: the two-unit layout, examples/jupyterhub-servers.service; one unit needs DelegateSubgroup=, systemd 254)
 $(eval echo "\"$L_LIVE_RAN\"")
 $L_LIVE_FOUND
 -- ok: 0 FAIL, 0 warn (cgroup $D)"

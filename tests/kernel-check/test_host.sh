@@ -83,7 +83,7 @@ echo init >"$F/proc/1/comm"
 mkdir -p "$F/root/run/systemd/system"
 run
 expect_rc 0
-expect_line "$L_SYSTEMD" "ok   systemd version: 252"
+expect_line "$L_SYSTEMD" "ok   systemd version: 252 (hub restarts: the two-unit layout, examples/jupyterhub-servers.service; one unit needs DelegateSubgroup=, systemd 254)"
 end
 
 begin "systemd 242: FAIL"
@@ -112,6 +112,19 @@ for v in 245 250; do
   expect_rc 0
   expect_line "warn systemd version: $v < 251 marks no delegated cgroup, so cgspawn check cannot verify delegation; make sure the hub's unit has Delegate=yes (systemctl show -p Delegate UNIT)"
 done
+end
+
+begin "systemd 253 and 254: the one-unit layout (DelegateSubgroup=) is named from 254 on"
+fixture
+echo "systemd 253 (253.5-1)" >"$F/systemd-version"
+run
+expect_rc 0
+expect_line "ok   systemd version: 253 (hub restarts: the two-unit layout, examples/jupyterhub-servers.service; one unit needs DelegateSubgroup=, systemd 254)"
+fixture
+echo "systemd 254 (254.1-1)" >"$F/systemd-version"
+run
+expect_rc 0
+expect_line "ok   systemd version: 254 (DelegateSubgroup=: one unit may own hub and servers, examples/jupyterhub-subgroup.service)"
 end
 
 begin "systemd version unreadable: warn"
