@@ -2,8 +2,10 @@
 # Run the cgroup v2 / systemd guest suite (tests/guest/suite) against a cgspawn
 # binary inside a Debian guest booted under qemu (TCG).
 #
-#   tests/guest/run.sh [--release bookworm|trixie] --cgspawn PATH [--cgspawn-faults PATH] [--deb PATH] [--keep] [--timeout SECS] [-k PYTEST_EXPR]
+#   tests/guest/run.sh [--release bookworm|trixie] [--scope full|core] --cgspawn PATH [--cgspawn-faults PATH] [--deb PATH] [--keep] [--timeout SECS] [-k PYTEST_EXPR]
 #
+# --scope core runs only the files suite/core.txt lists (limits, isolation,
+# the hub end to end, the .deb); full (the default) runs them all.
 # --release picks the guest's Debian release (default bookworm). The binaries
 # and the .deb must be built for it: on the host for bookworm (Debian 12),
 # with build-in-root.sh for trixie.
@@ -25,10 +27,11 @@ source "$here/lib.sh"
 usage() { sed -n '5p' "$0" | sed 's/^# *//' >&2; exit 2; }
 log() { printf '[guest-run] %s\n' "$*"; }
 
-release=bookworm cgspawn='' faults='' deb='' keep=0 timeout=3000 kexpr=''
+release=bookworm scope=full cgspawn='' faults='' deb='' keep=0 timeout=3000 kexpr=''
 while (($#)); do
     case $1 in
         --release) release=${2:?}; shift 2 ;;
+        --scope) scope=${2:?}; shift 2 ;;
         --cgspawn) cgspawn=${2:?}; shift 2 ;;
         --cgspawn-faults) faults=${2:?}; shift 2 ;;
         --deb) deb=${2:?}; shift 2 ;;
@@ -42,6 +45,7 @@ done
 [[ $release == bookworm || $release == trixie ]] ||
     { log "unknown release '$release': use --release bookworm or --release trixie"; exit 2; }
 [[ -f $cgspawn && -x $cgspawn ]] || { log "not an executable: $cgspawn"; exit 2; }
+[[ $scope == full || $scope == core ]] || { log "unknown --scope '$scope': use full or core"; exit 2; }
 if [[ -n $deb && ! -f $deb ]]; then log "no such .deb: $deb"; exit 2; fi
 if [[ -n $faults && ! -x $faults ]]; then log "not an executable: $faults"; exit 2; fi
 ((keep)) && export GUEST_KEEP=1
@@ -62,6 +66,7 @@ guest_payload "$payload" "$cgspawn"
 install -m 0755 "$here/payload/driver.sh" "$here/payload/hub.sh" "$payload/"
 cp -r "$here/suite" "$payload/suite"
 printf '%s' "$kexpr" >"$payload/pytest-k"
+echo "$scope" >"$payload/pytest-scope"
 if [[ -n $faults ]]; then
     install -m 0755 "$faults" "$payload/bin/cgspawn-faults"
 else

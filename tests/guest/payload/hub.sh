@@ -11,6 +11,11 @@ if [[ -s /payload/pytest-k ]]; then
     args+=(-k "$(cat /payload/pytest-k)")
 fi
 cd /payload/suite || exit 1
+# run.sh --scope core: only the files core.txt lists
+if [[ $(cat /payload/pytest-scope 2>/dev/null) == core ]]; then
+    mapfile -t core < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' core.txt)
+    args+=("${core[@]}")
+fi
 exec >>"$CGSPAWN_RESULTS/pytest.txt" 2>&1
 exec /usr/bin/python3 -m pytest -v -ra --tb=short --durations=15 -p no:cacheprovider \
     --timeout=240 --junitxml="$CGSPAWN_RESULTS/junit.xml" "${args[@]}"
