@@ -7,7 +7,7 @@ packages=(
   ccache                               # tests/run-all.sh: warm rebuilds from ~/.cache
   libseccomp-dev libmount-dev libspdlog-dev libcli11-dev libgtest-dev libsystemd-dev
   nlohmann-json3-dev
-  clang libclang-rt-14-dev clang-tidy   # tests/fuzz (libFuzzer), clang-tidy
+  clang libclang-rt-dev clang-tidy      # tests/fuzz (libFuzzer), clang-tidy (each release's default LLVM)
   jupyterhub python3-pytest python3-pytest-asyncio python3-pip python3-setuptools python3-wheel
   qemu-system-x86 mmdebstrap e2fsprogs   # the systemd guest
 )

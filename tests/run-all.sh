@@ -24,7 +24,12 @@
 #   tests/run-all.sh [--host-only] [--releases bookworm,trixie]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The host's own release builds on the host; another release is built in its
+# root filesystem (build-in-root.sh: trixie from a Debian 12 host). On a
+# Debian 13 host the default is its own release only.
+host_release=$(. /etc/os-release && echo "${VERSION_CODENAME:-unknown}")
 host_only=0 releases=bookworm,trixie
+[[ $host_release == bookworm ]] || releases=$host_release
 while (($#)); do
   case $1 in
     --host-only) host_only=1; shift ;;
@@ -33,9 +38,12 @@ while (($#)); do
   esac
 done
 IFS=, read -r -a guests <<<"$releases"
+((host_only)) && guests=()
 for r in "${guests[@]}"; do
   [[ $r == bookworm || $r == trixie ]] ||
     { echo "tests/run-all.sh: unknown release '$r' in --releases: use bookworm and/or trixie" >&2; exit 2; }
+  [[ $r == "$host_release" || $r == trixie ]] ||
+    { echo "tests/run-all.sh: cannot build for $r on this $host_release host (only trixie has a build root): run --releases $host_release, or the $r stage on a $r host" >&2; exit 2; }
 done
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -58,6 +66,14 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/us
 cmake --build build -j"$(nproc)"
 echo "== host tests"
 (cd build && ctest -j"$(nproc)" --output-on-failure)
+echo "== Release and Debug builds with warnings as errors (build-release, build-debug)"
+# What a packager (Release) and a developer (Debug) build: warning-free with
+# -Werror on, whatever CI is set to (-Werror stays off by default for users).
+for type in Release Debug; do
+  dir=build-${type,,}
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=$type -DCGSPAWN_WERROR=ON >/dev/null
+  cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { tail -n 60 "$dir/build.log"; exit 1; }
+done
 echo "== clang-tidy (bugprone-*; product code: functions to 60 lines)"
 tests/clang-tidy.sh build
 tests/python-function-size.py
@@ -74,8 +90,8 @@ tests/fuzz/run.sh 8
 echo "ccache: $(ccache --print-stats 2>/dev/null | awk -F'\t' '$1 ~ /^(direct_cache_hit|preprocessed_cache_hit|cache_miss)$/ { printf "%s=%s ", $1, $2 }')"
 if ((host_only)); then exit 0; fi
 for release in "${guests[@]}"; do
-  if [[ $release == bookworm ]]; then
-    echo "== .deb (bookworm, the host's build)"
+  if [[ $release == "$host_release" ]]; then
+    echo "== .deb ($release, the host's build)"
     rm -f build/cgspawn_*.deb
     (cd build && cpack -G DEB >/dev/null)
     deb=$(ls build/cgspawn_*.deb)
@@ -90,7 +106,7 @@ for release in "${guests[@]}"; do
   fi
   dpkg-deb -f "${bins[2]}" Package Version Depends Recommends
   scope=full
-  [[ $release == bookworm && ${#guests[@]} -gt 1 ]] && scope=core
+  [[ $release != trixie && ${#guests[@]} -gt 1 ]] && scope=core
   echo "== systemd guest tests ($release, $scope suite)"
   tests/guest/run.sh --release "$release" --scope "$scope" --cgspawn "${bins[0]}" \
     --cgspawn-faults "${bins[1]}" --deb "${bins[2]}"
