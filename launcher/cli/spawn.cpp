@@ -93,6 +93,11 @@ void add_execution_options(CLI::App* sp, SpawnRequest& r) {
   sp->add_flag("--setenv-defaults", r.setenv_defaults,
                "Set USER, LOGNAME, HOME, SHELL from passwd unless given")
       ->group(run);
+  sp->add_option("--rlimit", r.rlimits,
+                 "Resource limit NAME=SOFT[:HARD] (systemd's Limit* names without 'Limit': "
+                 "NOFILE=16384, CORE=0, NPROC=512:1024; 'infinity'; repeatable)")
+      ->type_name("NAME=VALUE")
+      ->group(run);
   sp->add_option("--workdir", r.workdir, "Working directory (default: the user's home, else /)")
       ->type_name("DIR")
       ->group(run);

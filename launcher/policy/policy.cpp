@@ -169,6 +169,22 @@ void check_flags(const Policy& p, const SpawnQuery& req) {
   for (const auto& rw : req.mounts.read_write) check_read_write(p, lexical(rw), rw);
 }
 
+// A resource with no ceiling in the policy cannot be set at all; one with a
+// ceiling may get a hard limit up to it.
+void check_rlimits(const Policy& p, const SpawnQuery& req) {
+  for (const auto& r : req.rlimits) {
+    auto it = p.max_rlimits.find(r.name);
+    if (it == p.max_rlimits.end())
+      throw_refused("rlimits", "--rlimit " + r.name +
+                                   " is not allowed: the policy's \"rlimits\" has no ceiling "
+                                   "for it");
+    if (r.hard > it->second)
+      throw_refused("rlimits", "--rlimit " + r.name + " hard limit " + ns::rlimit_text(r.hard) +
+                                   " is above the ceiling " + ns::rlimit_text(it->second) +
+                                   ": pass NAME=SOFT:HARD with HARD at most that");
+  }
+}
+
 void check_limits(const Policy& p, const SpawnQuery& req) {
   const auto& writes = req.limits;  // typed files can only come from typed flags
   check_properties(p, writes);
@@ -247,6 +263,7 @@ void enforce_request(const Policy& policy, const Caller& caller, const SpawnQuer
   check_paths_as_caller(caller, req);  // before check_flags resolves paths as root
   check_flags(policy, req);
   check_limits(policy, req);
+  check_rlimits(policy, req);
 }
 
 void enforce_mounts(const Policy& policy, const ns::MountPlan& mounts) {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "launcher/dynamic_users/dynamic_users.hpp"
 #include "namespaces/identity.hpp"
 #include "namespaces/mounts.hpp"
+#include "namespaces/rlimits.hpp"
 
 namespace cgspawn {
 
@@ -38,6 +40,10 @@ struct Policy {
   std::vector<std::string> read_write_prefixes;  // --read-write must lie below one
   std::vector<std::string> properties;           // --property files allowed
   std::optional<uint64_t> max_memory, max_cpu_quota, max_tasks;
+  // --rlimit ceilings by resource name ("rlimits": {"NOFILE": "65536"}): a
+  // resource not listed cannot be set through sudo (raising MEMLOCK or
+  // RTPRIO would let a user pin memory or starve the CPU).
+  std::map<std::string, rlim_t> max_rlimits;
   std::vector<std::string> drop_env;  // extra patterns: NAME or PREFIX*
 };
 
@@ -87,6 +93,7 @@ struct SpawnQuery {
   bool allow_new_privileges = false, allow_root = false, seccomp_none = false;
   ns::MountRequest mounts;
   std::vector<cg::LimitWrite> limits;
+  std::vector<ns::Rlimit> rlimits;
 };
 
 // Refuse what the policy forbids (Error::refusal, naming the rule), judging

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 #include "cgroup/limits.hpp"
@@ -122,6 +123,7 @@ void check_known_keys(const json& j, const std::string& origin) {
                                               "max_memory",
                                               "max_cpu",
                                               "max_tasks",
+                                              "rlimits",
                                               "drop_env",
                                               "allow_dynamic_users",
                                               "dynamic_user_range"};
@@ -158,6 +160,19 @@ void parse_ceilings(const json& j, const std::string& origin, Policy& p) {
   if (j.contains("max_tasks")) p.max_tasks = get_uint(j, "max_tasks", origin, 1, kMaxTasks);
 }
 
+// "rlimits": {"NOFILE": "65536", ...}: the highest hard limit each resource
+// may get, in --rlimit's own value syntax.
+void parse_rlimit_ceilings(const json& j, const std::string& origin, Policy& p) {
+  if (!j.contains("rlimits")) return;
+  auto ceilings = get<std::map<std::string, std::string>>(j, "rlimits", origin);
+  try {
+    for (const auto& [name, value] : ceilings)
+      p.max_rlimits[name] = ns::parse_rlimit_value(name, value);
+  } catch (const Error& e) {
+    throw_refused("policy file", origin + ": 'rlimits': " + e.what());
+  }
+}
+
 }  // namespace
 
 Policy parse_policy(std::string_view text, const std::string& origin) {
@@ -181,6 +196,7 @@ Policy parse_policy(std::string_view text, const std::string& origin) {
   if (j.contains("properties"))
     p.properties = get<std::vector<std::string>>(j, "properties", origin);
   parse_ceilings(j, origin, p);
+  parse_rlimit_ceilings(j, origin, p);
   if (j.contains("drop_env")) p.drop_env = get<std::vector<std::string>>(j, "drop_env", origin);
   // After users.uid_min/uid_max: the range must lie within them.
   if (j.contains("dynamic_user_range"))

@@ -16,6 +16,7 @@
 #include "namespaces/identity.hpp"
 #include "namespaces/mounts.hpp"
 #include "namespaces/no_new_privs.hpp"
+#include "namespaces/rlimits.hpp"
 #include "namespaces/seccomp.hpp"
 
 namespace cgspawn {
@@ -124,6 +125,7 @@ void contain_and_exec(const cg::CgroupDir& unit, const SpawnPlan& plan, int repo
     timing_mark("stdio");
     if (!plan.mounts.empty()) ns::enter_mount_namespace(plan.mounts);
     timing_mark("mounts");
+    ns::apply_rlimits(plan.rlimits);  // as root: a hard limit may also go up
     if (plan.no_new_privs) {
       ns::become(plan.identity);
       timing_mark("identity");

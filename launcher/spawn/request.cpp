@@ -11,6 +11,7 @@ ResolvedRequest resolve_request(const SpawnRequest& req, std::string root) {
   ResolvedRequest r;
   r.root = std::move(root);
   r.limits = cg::plan_limits(req.limits);
+  r.rlimits = ns::parse_rlimits(req.rlimits);
   if (!req.dynamic_user)
     r.account = ns::lookup_user(req.user);
   else if (!req.dynamic_user_range.empty())
@@ -30,6 +31,7 @@ SpawnQuery spawn_query(const SpawnRequest& req, const ResolvedRequest& resolved)
   q.seccomp_none = req.seccomp == "none";
   q.mounts = req.mounts;
   q.limits = resolved.limits;
+  q.rlimits = resolved.rlimits;
   return q;
 }
 

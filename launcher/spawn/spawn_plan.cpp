@@ -97,6 +97,7 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolv
   plan.unit = req.unit;
   plan.slice = req.slice;
   plan.limits = resolved.limits;
+  plan.rlimits = resolved.rlimits;
   plan.seccomp = ns::parse_seccomp_profile(req.seccomp);
   plan.no_new_privs = !req.allow_new_privileges;
   plan.journal_output = use_journal(parse_log_target(req.log_target));

@@ -17,6 +17,7 @@
 #include "launcher/spawn/env_records.hpp"
 #include "namespaces/identity.hpp"
 #include "namespaces/mounts.hpp"
+#include "namespaces/rlimits.hpp"
 #include "namespaces/seccomp.hpp"
 
 namespace cgspawn {
@@ -25,6 +26,7 @@ struct SpawnRequest {
   std::string cgroup_root;  // empty: the caller's own delegated subtree
   std::string unit, user, slice;
   cg::LimitFlags limits;
+  std::vector<std::string> rlimits;  // --rlimit NAME=SOFT[:HARD], as given
   ns::MountRequest mounts;
   std::string seccomp = "default";
   bool allow_root = false;
@@ -51,6 +53,7 @@ struct SpawnPlan {
   cg::Layout layout{std::string{}};
   std::string unit, slice;
   std::vector<cg::LimitWrite> limits;
+  std::vector<ns::Rlimit> rlimits;  // set in the child, still root, before it drops
   ns::Identity identity;
   ns::MountPlan mounts;
   ns::SeccompProfile seccomp = ns::SeccompProfile::Default;
@@ -70,6 +73,7 @@ struct SpawnPlan {
 struct ResolvedRequest {
   std::string root;                     // the delegated cgroup D
   std::vector<cg::LimitWrite> limits;   // cg::plan_limits(req.limits)
+  std::vector<ns::Rlimit> rlimits;      // ns::parse_rlimits(req.rlimits)
   std::optional<ns::Identity> account;  // the user's passwd entry; nullopt for --dynamic-user
   // --dynamic-user-range parsed (nullopt: not given, the default). Under a
   // policy, once judged, the policy's own range (prepare_spawn).

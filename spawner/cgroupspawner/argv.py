@@ -9,6 +9,7 @@ here was validated when the config loaded (validation.py).
 from dataclasses import dataclass, field
 
 from .limits import BY_FILE, LIMITS
+from .properties import RLIMIT_PREFIX
 
 
 @dataclass
@@ -45,7 +46,9 @@ def limit_args(limits, properties):
         if cgroup_file in BY_FILE:
             args += [BY_FILE[cgroup_file].flag, value]
     for cgroup_file, value in properties:
-        if cgroup_file not in BY_FILE:
+        if cgroup_file.startswith(RLIMIT_PREFIX):
+            args += ["--rlimit", f"{cgroup_file[len(RLIMIT_PREFIX):]}={value}"]
+        elif cgroup_file not in BY_FILE:
             args += ["--property", f"{cgroup_file}={value}"]
     return args
 

@@ -13,6 +13,10 @@ FILE=VALUE``. So a key of ``unit_extra_properties`` is either
   equivalent (``MemoryHigh`` -> ``memory.high``), translated here with
   systemd's value syntax (``2G`` is 2 GiB, ``infinity`` is ``max``,
   ``CPUQuota=50%`` is ``--cpu-max 0.5``), or
+- a systemd resource limit (``LimitNOFILE=16384``, ``LimitCORE=0:infinity``),
+  which becomes ``--rlimit NOFILE=16384`` (setrlimit in the server, before
+  it drops to the user; returned as the pair ``('rlimit:NOFILE', '16384')``),
+  or
 - a systemd accounting switch (``MemoryAccounting`` ...), accepted and
   ignored: cgroup v2 accounts whatever controller is enabled, or
 - anything else, which is rejected with :class:`PropertyError` naming the
@@ -162,6 +166,37 @@ SYSTEMD_TO_CGROUP.update(
 )
 _FILE_TO_FLAG = {limit.file: _to_flag(limit, _FROM_FILE[limit.kind]) for limit in LIMITS}
 
+# systemd's Limit*= (systemd.exec(5)) -> cgspawn --rlimit NAME. Values:
+# SOFT[:HARD], each a number or infinity; byte limits take K..E (x1024).
+# cgspawn parses them (namespaces/rlimits.cpp); this only checks the shape
+# at config load, so a typo fails there and not at the first spawn.
+RLIMITS = ("CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NOFILE", "AS", "NPROC",
+           "MEMLOCK", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME")
+_BYTE_RLIMITS = {"FSIZE", "DATA", "STACK", "CORE", "RSS", "AS", "MEMLOCK", "MSGQUEUE"}
+RLIMIT_PREFIX = "rlimit:"
+_RLIMIT_MAX = {"NICE": 40, "RTPRIO": 99}  # NICE is the raw rlimit: 20 - nice value
+
+
+def _rlimit(name):
+    one = r"(?:infinity|[0-9]+[KMGTPE]?)" if name in _BYTE_RLIMITS else r"(?:infinity|[0-9]+)"
+    shape = re.compile(rf"^{one}(?::{one})?$")
+
+    def convert(text):
+        text = text.strip()
+        if not shape.match(text):
+            raise ValueError(
+                "not SOFT[:HARD] (a number or infinity"
+                + (", K/M/G/T/P/E for bytes" if name in _BYTE_RLIMITS else "")
+                + "), e.g. 16384 or 1024:65536"
+            )
+        top = _RLIMIT_MAX.get(name)
+        if top is not None and any(v == "infinity" or int(v) > top for v in text.split(":")):
+            raise ValueError(f"out of range: 0 to {top}")
+        return text
+
+    return convert
+
+
 # Accounting switches: cgroup v2 accounts every enabled controller, and
 # SystemdSpawner itself sets some of these, so copied configs keep working.
 IGNORED_SYSTEMD_PROPERTIES = frozenset(
@@ -199,6 +234,8 @@ def _supported_summary():
     return (
         "cgroup interface files such as io.weight or memory.high, or one of "
         + ", ".join(sorted(SYSTEMD_TO_CGROUP))
+        + ", or a resource limit Limit"
+        + "/".join(RLIMITS)
     )
 
 
@@ -254,6 +291,9 @@ def translate_properties(properties, typed_files=None):
                     " spawner may write (lower-case CONTROLLER.NAME, not cgroup.*)"
                 )
             cgroup_file, value = key, _convert(key, _single_value(key, raw), _FILE_TO_FLAG.get(key))
+        elif key.startswith("Limit") and key[5:] in RLIMITS:
+            cgroup_file = RLIMIT_PREFIX + key[5:]
+            value = _convert(key, _single_value(key, raw), _rlimit(key[5:]))
         elif key in SYSTEMD_TO_CGROUP:
             cgroup_file, convert = SYSTEMD_TO_CGROUP[key]
             value = _convert(key, _single_value(key, raw), convert)

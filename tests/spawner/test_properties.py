@@ -50,6 +50,19 @@ def test_translation(props, expected):
 
 
 @pytest.mark.parametrize(
+    "props, expected",
+    [
+        ({"LimitNOFILE": "16384"}, [("rlimit:NOFILE", "16384")]),  # SystemdSpawner's README
+        ({"LimitCORE": "0:infinity", "LimitAS": "2G"}, [("rlimit:CORE", "0:infinity"), ("rlimit:AS", "2G")]),
+        ({"LimitNPROC": 512}, [("rlimit:NPROC", "512")]),
+        ({"LimitNICE": "40"}, [("rlimit:NICE", "40")]),
+    ],
+)
+def test_resource_limits(props, expected):
+    assert translate_properties(props) == expected
+
+
+@pytest.mark.parametrize(
     "props, message",
     [
         ({"PrivateNetwork": "yes"}, r"'PrivateNetwork' has no cgroup equivalent.*supported are"),
@@ -72,6 +85,11 @@ def test_translation(props, expected):
         ({"io.weight": "1\n2"}, r"one non-empty line"),
         ({"io.weight": ["1", "2"]}, r"give one value, not a list of 2"),
         ({"io.weight": True}, r"must be a string"),
+        ({"LimitNOFILE": "lots"}, r"'LimitNOFILE'\] = 'lots': not SOFT\[:HARD\]"),
+        ({"LimitNOFILE": "16K"}, r"not SOFT\[:HARD\] \(a number or infinity\)"),
+        ({"LimitNICE": "41"}, r"out of range: 0 to 40"),
+        ({"LimitRTPRIO": "infinity"}, r"out of range: 0 to 99"),
+        ({"LimitFILES": "10"}, r"'LimitFILES' has no cgroup equivalent.*LimitCPU/FSIZE"),
         ({"MemoryMax": "1G", "memory.max": "2G"}, r"memory.max, which unit_extra_properties\['MemoryMax'\]"),
     ],
 )

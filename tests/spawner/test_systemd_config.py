@@ -15,7 +15,8 @@ SYSTEMD_SETTINGS = dict(
     mem_limit="4G", cpu_limit=2.0, user_workingdir="/home/{USERNAME}", default_shell="/bin/bash",
     extra_paths=["/home/{USERNAME}/conda/bin"], unit_name_template="jupyter-{USERNAME}",
     isolate_tmp=True, isolate_devices=True, disable_user_sudo=True, readonly_paths=["/"],
-    readwrite_paths=["/home/{USERNAME}"], unit_extra_properties={"TasksMax": "200"},
+    readwrite_paths=["/home/{USERNAME}"],
+    unit_extra_properties={"TasksMax": "200", "LimitNOFILE": "16384"},
 )
 PW = pwd.struct_passwd(("alice", "x", 1001, 1001, "Alice", "/home/alice", "/bin/zsh"))
 
@@ -34,7 +35,8 @@ def test_a_systemdspawner_section_gives_the_same_argv_as_our_own(make_spawner):
     argv = theirs.build_spawn_argv(PW)
     assert argv == ours.build_spawn_argv(PW)
     for flag, value in [("--memory-max", "4294967296"), ("--cpu-max", "2"), ("--tasks-max", "200"),
-                        ("--unit", "jupyter-alice"), ("--read-only", "/")]:
+                        ("--unit", "jupyter-alice"), ("--read-only", "/"),
+                        ("--rlimit", "NOFILE=16384")]:
         assert argv[argv.index(flag) + 1] == value, (flag, argv)
     assert "--private-tmp" in argv and "--private-devices" in argv
 

@@ -11,6 +11,7 @@ sets the limits and isolation (traitlets would read only c.CgroupSpawner).
 """
 import errno
 import os
+import re
 import urllib.parse
 
 import pytest
@@ -94,7 +95,7 @@ def test_e2e_a_systemdspawner_config_keeps_its_limits(hubs):  # noqa: F811
             c.SystemdSpawner.isolate_tmp = True
             c.SystemdSpawner.readonly_paths = ["/"]
             c.SystemdSpawner.readwrite_paths = ["/home/{USERNAME}"]
-            c.SystemdSpawner.unit_extra_properties = {"TasksMax": "200"}
+            c.SystemdSpawner.unit_extra_properties = {"TasksMax": "200", "LimitNOFILE": "16384"}
         """)
         hub.install_units()
         hub.start()
@@ -105,6 +106,9 @@ def test_e2e_a_systemdspawner_config_keeps_its_limits(hubs):  # noqa: F811
         assert read(os.path.join(path, "memory.max")) == str(300 << 20)
         assert read(os.path.join(path, "cpu.max")) == "50000 100000"
         assert read(os.path.join(path, "pids.max")) == "200"
+        # `ulimit -n` inside is 16384: the server's own limits, as its shell inherits them
+        limits = read(f"/proc/{state['pid']}/limits")
+        assert re.search(r"^Max open files +16384 +16384 +files", limits, re.M), limits
         assert mount_of(state["pid"], "/tmp")[0] == "tmpfs"
         with pytest.raises(OSError) as e:
             open(f"/proc/{state['pid']}/root/etc/e2e-should-not-exist", "w").close()

@@ -305,3 +305,41 @@ TEST(DelegatedCaller, UnderSudoTheCallerIsSudoUid) {
   EXPECT_EQ(caller_uid_in_child(-1, "0"), -1) << "sudo from root is root";
   EXPECT_EQ(caller_uid_in_child(-1, "12x"), -1) << "a malformed SUDO_UID names nobody";
 }
+
+// --rlimit through sudo: only resources the policy names, hard limit up to
+// its ceiling (raising MEMLOCK or RTPRIO would let a user pin memory or
+// starve the CPU), and a policy naming an unknown resource is refused.
+TEST(PolicyEnforce, RlimitsNeedACeilingAndStayBelowIt) {
+  Policy p = cgspawn::parse_policy(R"({"users": {"uid_min": 1000, "uid_max": 65534},
+                                        "rlimits": {"NOFILE": "65536", "CORE": "0"}})",
+                                   "test");
+  Request ok;
+  ok.req.rlimits = {"NOFILE=16384", "CORE=0"};
+  EXPECT_NO_THROW(judge(p, kHub, ok.req));
+  Request at_ceiling;
+  at_ceiling.req.rlimits = {"NOFILE=1024:65536"};
+  EXPECT_NO_THROW(judge(p, kHub, at_ceiling.req));
+
+  Request above;
+  above.req.rlimits = {"NOFILE=1024:65537"};
+  expect_refused(p, above, "rlimits");
+  Request infinite;
+  infinite.req.rlimits = {"CORE=infinity"};
+  expect_refused(p, infinite, "rlimits");
+  Request unlisted;
+  unlisted.req.rlimits = {"MEMLOCK=1G"};
+  expect_refused(p, unlisted, "rlimits");
+  expect_refused(cgspawn::parse_policy(R"({"users": {"uid_min": 1000, "uid_max": 65534}})", "test"),
+                 ok, "rlimits");
+
+  for (const char* bad : {R"({"rlimits": {"FILES": "10"}})", R"({"rlimits": {"NOFILE": "lots"}})",
+                          R"({"rlimits": ["NOFILE"]})"}) {
+    try {
+      cgspawn::parse_policy(bad, "policy.json");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const cgspawn::Error& e) {
+      EXPECT_EQ(e.kind(), cgspawn::ErrorKind::Refused) << bad;
+      EXPECT_NE(std::string(e.what()).find("policy.json"), std::string::npos) << e.what();
+    }
+  }
+}
