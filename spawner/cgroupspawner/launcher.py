@@ -331,6 +331,10 @@ class Cgspawn:
         self.root_args = ["--cgroup-root", cgroup_root] if cgroup_root else []
 
     @property
+    def through_sudo(self):
+        return self.prefix[0] == "sudo"
+
+    @property
     def key(self):
         """Which cgspawn and cgroup root this is (the preflight's cache key)."""
         return (tuple(self.prefix), tuple(self.root_args))

@@ -59,6 +59,11 @@ class CheckResult:
     def failures(self):
         return [c for c in self.checks if c["status"] == "fail"]
 
+    def uninitialised(self):
+        """D is there and delegated, but `cgspawn init` never laid it out."""
+        failed = {c.get("id") for c in self.failures()}
+        return "units" in failed and not failed & {"root", "delegation"}
+
     @staticmethod
     def options_of(check):
         """The options a finding is about; None: the spawn itself needs it."""
@@ -119,17 +124,42 @@ class Preflight:
         return await asyncio.shield(future)
 
     @staticmethod
-    async def _run(cgspawn, log):
+    async def _check(cgspawn):
         # Exit 2 (the check could not run) still prints the failed check.
         rc, out, err = await cgspawn.run("check", "--json", ok_codes=(0, 1, 2))
         try:
-            result = CheckResult.parse(out)
+            return CheckResult.parse(out)
         except LauncherError:
             if rc == 2:
                 raise LauncherError(
                     f"cgspawn check failed: {error_line(err) or 'no message on stderr'} (exit status 2)"
                 ) from None
             raise
+
+    @staticmethod
+    async def _init_once(cgspawn, log):
+        """A root hub whose unit only has Delegate=yes (what a migrating
+        admin adds) finds D delegated but not laid out: lay it out, once,
+        rather than fail every spawn. Through sudo cgspawn refuses init
+        (it is root's, at the servers' unit's start), so the check's
+        failure stands there."""
+        try:
+            _, _, err = await cgspawn.run("init")
+        except LauncherError as e:
+            log.warning("the delegated cgroup is not initialised, and `cgspawn init` failed: %s", e)
+            return False
+        log.info(
+            "the delegated cgroup was not initialised (no D/users): ran `cgspawn init` for this hub"
+            " (%s); the servers' own unit does it at its start in the layout README 'Hub restarts'"
+            " recommends", error_line(err) or "done")
+        return True
+
+    @staticmethod
+    async def _run(cgspawn, log):
+        result = await Preflight._check(cgspawn)
+        if result.uninitialised() and not cgspawn.through_sudo:
+            if await Preflight._init_once(cgspawn, log):
+                result = await Preflight._check(cgspawn)
         for check in result.checks:
             if check["status"] == "fail":
                 log.warning("cgspawn check: FAIL %s", describe(check))

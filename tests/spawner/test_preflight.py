@@ -169,3 +169,49 @@ async def test_findings_no_option_names(make_spawner, launcher, finding, refused
     else:
         await spawner.start()
         assert len(launcher.calls_of("spawn")) == 1
+
+
+# D delegated (Delegate=yes) but never laid out: the one change a migrating
+# admin makes to the hub's unit (issue 16), cgspawn check's "units" finding.
+UNITS_FAIL = {"units": ("units directory",
+                        "open users cgroup: D/users: No such file or directory (the delegated subtree"
+                        " is not initialised: run `cgspawn init` first)",
+                        "run `cgspawn init --cgroup-root D` (ExecStartPost= of its unit)")}
+INIT_SAYS = "cgspawn: info: initialised D: hub in D/hub, units under D/users, controllers: cpu memory pids\n"
+
+
+async def test_a_root_hub_initialises_an_uninitialised_delegated_root_once(make_spawner, launcher, caplog):
+    launcher.behave(check=[check_json(UNITS_FAIL), check_json()], init={"rc": 0, "stderr": INIT_SAYS})
+    with caplog.at_level(logging.INFO):
+        await make_spawner("alice", cgroup_root="/sys/fs/cgroup/x").start()
+        await make_spawner("bob", cgroup_root="/sys/fs/cgroup/x").start()
+    subs = [s for s in subcommands(launcher) if s != "status"]
+    assert subs == ["check", "init", "check", "spawn", "spawn"], subcommands(launcher)
+    assert launcher.calls_of("init")[0]["argv"][1:] == ["init", "--cgroup-root", "/sys/fs/cgroup/x"]
+    assert caplog.text.count("ran `cgspawn init` for this hub") == 1
+    assert "initialised D: hub in D/hub" in caplog.text
+
+
+@pytest.mark.parametrize("failed", [{**UNITS_FAIL, **DELEGATION_FAIL}], ids=["not-delegated"])
+async def test_no_init_where_it_cannot_help(make_spawner, launcher, failed):
+    launcher.behave(check=check_json(failed))
+    with pytest.raises(CgroupSpawnerConfigError, match="the spawn cannot work"):
+        await make_spawner().start()
+    assert "init" not in subcommands(launcher)
+
+
+async def test_a_sudo_hub_leaves_init_to_root(make_spawner, launcher, fake_sudo):
+    launcher.behave(check=check_json(UNITS_FAIL))
+    with pytest.raises(CgroupSpawnerConfigError, match="the spawn cannot work.*run `cgspawn init"):
+        await make_spawner(sudo=True).start()
+    assert "init" not in subcommands(launcher)
+
+
+async def test_a_failed_init_leaves_the_checks_verdict(make_spawner, launcher, caplog):
+    launcher.behave(check=check_json(UNITS_FAIL),
+                    init={"rc": 1, "stderr": "cgspawn: error: check delegation: D/cgroup.procs: denied\n"})
+    with caplog.at_level(logging.WARNING):
+        with pytest.raises(CgroupSpawnerConfigError, match="the spawn cannot work.*run `cgspawn init"):
+            await make_spawner().start()
+    assert "`cgspawn init` failed" in caplog.text and "D/cgroup.procs: denied" in caplog.text
+    assert launcher.calls_of("spawn") == []

@@ -16,12 +16,11 @@ import subprocess
 
 import pytest
 
-from e2e.hub import (EXAMPLES, HUB_UNIT, SITE, UNIT_DIR, Hub, alive, cgroup_pids,
-                     proc_cgroup, systemctl, unit_props, wait_for)
+from e2e.hub import EXAMPLES, HUB_UNIT, alive, cgroup_pids, proc_cgroup, unit_props, wait_for
+from e2e.one_unit import D, TEST_SERVICE_LINES, OneUnitHub
 from test_e2e_hub import check_reachable, hubs  # noqa: F401  (hubs: the fixture)
 
 EXAMPLE = os.path.join(EXAMPLES, "jupyterhub-subgroup.service")
-D = "/sys/fs/cgroup/system.slice/" + HUB_UNIT
 UNIT = "jupyter-alice-singleuser"
 
 
@@ -50,46 +49,7 @@ def example_unit(hub):
                 .replace("/etc/jupyterhub/jupyterhub_config.py", hub.config)
                 .replace("WorkingDirectory=/var/lib/jupyterhub", f"WorkingDirectory={hub.state}")
                 .replace("StateDirectory=jupyterhub\n", ""))
-    env = f"Environment=PYTHONPATH={SITE}\nTimeoutStartSec=600\nTimeoutStopSec=300\n"
-    return text.replace("[Service]\n", "[Service]\n" + env)
-
-
-class OneUnitHub(Hub):
-    """The Hub of e2e/hub.py in the one-unit layout: only jupyterhub.service."""
-
-    def install_units(self):
-        systemctl("stop", HUB_UNIT, check=False, timeout=600)
-        systemctl("reset-failed", HUB_UNIT, check=False)
-        path = os.path.join(UNIT_DIR, HUB_UNIT)
-        assert not os.path.exists(path), f"{path} exists already (a previous test's leftover?)"
-        with open(path, "w") as f:
-            f.write(example_unit(self))
-        self.installed.append(path)
-        systemctl("daemon-reload")
-
-    def close(self):
-        # KillMode=process: a server the test left running outlives the
-        # unit's stop. Kill what remains (cgroup.kill is recursive), then let
-        # the base class stop and remove the unit; systemd removes D once it
-        # is empty and the unit is gone.
-        systemctl("stop", HUB_UNIT, check=False, timeout=600)
-        if os.path.exists(os.path.join(D, "cgroup.kill")):
-            with open(os.path.join(D, "cgroup.kill"), "w") as f:
-                f.write("1")
-            wait_for(lambda: not populated(D), 120, f"{D} to empty")
-            # (systemd may prune it meanwhile)
-            for top, dirs, _ in os.walk(D, topdown=False):
-                for path in [os.path.join(top, n) for n in dirs] + ([D] if top == D else []):
-                    try:
-                        os.rmdir(path)
-                    except FileNotFoundError:
-                        pass
-        super().close()
-
-
-def populated(path):
-    with open(os.path.join(path, "cgroup.events")) as f:
-        return "populated 1" in f.read()
+    return text.replace("[Service]\n", "[Service]\n" + TEST_SERVICE_LINES)
 
 
 def hub_main_cgroup():
@@ -98,7 +58,7 @@ def hub_main_cgroup():
 
 
 def test_e2e_one_unit_hub_restart_keeps_servers(hubs):
-    hub = OneUnitHub()
+    hub = OneUnitHub(example_unit)
     hubs.hubs.append(hub)
     with hubs.diagnose():
         hub.write_config(users=("alice",), cleanup_servers=False, extra="""
