@@ -98,6 +98,31 @@ std::vector<std::string> sorted(const std::set<std::string>& paths) {
 
 }  // namespace
 
+// systemd's ProtectProc= values; "default" (or none) keeps the host's /proc.
+std::string hidepid_of(const std::string& protect_proc) {
+  if (protect_proc.empty() || protect_proc == "default") return {};
+  for (const char* v : {"noaccess", "invisible", "ptraceable"})
+    if (protect_proc == v) return protect_proc;
+  throw_bad_request(kStep, "--protect-proc '" + protect_proc.substr(0, 40) +
+                               "' is not one of default, noaccess, invisible, ptraceable");
+}
+
+// The steps that mount a fresh filesystem over a system path: a private
+// /tmp, /dev or /proc. The read-only walk leaves each of them alone.
+void add_fresh_filesystems(const MountRequest& request, MountPlan& plan,
+                           std::set<std::string>& exempt) {
+  if (request.private_tmp) {
+    plan.steps.push_back({MountStep::Kind::PrivateTmp, "/tmp"});
+    exempt.insert({"/tmp", "/var/tmp"});
+  }
+  if (request.private_devices) {
+    plan.steps.push_back({MountStep::Kind::PrivateDevices, "/dev"});
+    exempt.insert("/dev");
+  }
+  plan.proc_hidepid = hidepid_of(request.protect_proc);
+  if (!plan.proc_hidepid.empty()) plan.steps.push_back({MountStep::Kind::ProtectProc, "/proc"});
+}
+
 MountPlan make_mount_plan(const MountRequest& request) {
   if (!request.devices.empty() && !request.private_devices)
     throw_bad_request(kStep, "--device needs --private-devices: add it or drop --device");
@@ -141,14 +166,7 @@ MountPlan make_mount_plan(const MountRequest& request) {
   // Amended files first: the read-only walk then covers their binds too.
   for (auto& p : sorted(amended)) plan.steps.push_back({MountStep::Kind::AmendFile, p});
   std::set<std::string> exempt = read_write;
-  if (request.private_tmp) {
-    plan.steps.push_back({MountStep::Kind::PrivateTmp, "/tmp"});
-    exempt.insert({"/tmp", "/var/tmp"});
-  }
-  if (request.private_devices) {
-    plan.steps.push_back({MountStep::Kind::PrivateDevices, "/dev"});
-    exempt.insert("/dev");
-  }
+  add_fresh_filesystems(request, plan, exempt);
   for (auto& p : sorted(read_write)) plan.steps.push_back({MountStep::Kind::ReadWrite, p});
   for (auto& p : sorted(read_only)) plan.steps.push_back({MountStep::Kind::ReadOnly, p});
   plan.devices = sorted(devices);

@@ -29,6 +29,17 @@ void mount_private_tmp() {
   if (::stat("/var/tmp", &st) == 0) mount_tmpfs("/var/tmp");  // optional on minimal hosts
 }
 
+// A procfs instance of the server's own over /proc (since 5.8 each mount
+// has its own options): with hidepid=invisible the server's user sees only
+// its own processes, not the other servers' command lines and paths. It
+// shows the same (host) pid namespace; only what is visible changes.
+void mount_private_proc(const std::string& hidepid) {
+  const std::string options = "hidepid=" + hidepid;
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.c_str()) != 0)
+    throw_system("protect /proc", "/proc", errno,
+                 errno == EINVAL ? "hidepid=" + hidepid + " needs kernel 5.8 or later" : "");
+}
+
 // Its own mount, so the read-only walk can leave it (and its submounts) alone.
 // A --read-write path is mounted through a fd of the very object that was
 // checked (checked_path.hpp), so a name swapped since cannot redirect it; a
@@ -110,6 +121,9 @@ void enter_mount_namespace(const MountPlan& plan) {
         break;
       case MountStep::Kind::PrivateDevices:
         mount_private_devices(plan.devices);
+        break;
+      case MountStep::Kind::ProtectProc:
+        mount_private_proc(plan.proc_hidepid);
         break;
       case MountStep::Kind::ReadWrite:
         bind_read_write(step.path, plan);

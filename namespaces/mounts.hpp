@@ -13,9 +13,13 @@
 namespace cgspawn::ns {
 
 struct MountRequest {
-  bool private_tmp = false;             // fresh /tmp and /var/tmp (tmpfs, 1777)
-  bool private_devices = false;         // minimal /dev
-  std::vector<std::string> devices;     // extra device nodes for the minimal /dev
+  bool private_tmp = false;          // fresh /tmp and /var/tmp (tmpfs, 1777)
+  bool private_devices = false;      // minimal /dev
+  std::vector<std::string> devices;  // extra device nodes for the minimal /dev
+  // systemd's ProtectProc=: "" or "default" keeps the host's /proc; noaccess,
+  // invisible or ptraceable mounts a procfs instance of the server's own with
+  // that hidepid= (kernel >= 5.8), so a user's `ps` stops showing the others.
+  std::string protect_proc;
   std::vector<std::string> read_only;   // recursive, every submount included
   std::vector<std::string> read_write;  // carved out of read_only paths
   // Files shown in the namespace as the host's copy plus extra lines (e.g.
@@ -28,13 +32,14 @@ struct MountRequest {
 
 // One step of the plan, in the order it will be applied.
 struct MountStep {
-  enum class Kind { AmendFile, PrivateTmp, PrivateDevices, ReadWrite, ReadOnly } kind;
+  enum class Kind { AmendFile, PrivateTmp, PrivateDevices, ProtectProc, ReadWrite, ReadOnly } kind;
   std::string path;
 };
 
 struct MountPlan {
   std::vector<MountStep> steps;                // sorted, deduplicated; ReadOnly last
   std::vector<std::string> devices;            // for PrivateDevices
+  std::string proc_hidepid;                    // for ProtectProc
   std::vector<std::string> read_write_exempt;  // paths the read-only walk leaves alone
   // Each --read-write path as resolved once (canonical) with the identity of
   // what was opened: the policy judges these names, and the child mounts

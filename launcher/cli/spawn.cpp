@@ -51,6 +51,11 @@ void add_isolation_options(CLI::App* sp, SpawnRequest& r) {
                  "Keep PATH writable inside a --read-only path (repeatable)")
       ->type_name("PATH")
       ->group(iso);
+  sp->add_option("--protect-proc", r.mounts.protect_proc,
+                 "default (the host's /proc), or noaccess|invisible|ptraceable: a /proc of the "
+                 "server's own with that hidepid= (systemd's ProtectProc=, kernel >= 5.8)")
+      ->type_name("MODE")
+      ->group(iso);
   sp->add_option("--seccomp", r.seccomp,
                  "Syscall filter: default (deny " + ns::default_denied_summary() + ") or none")
       ->type_name("PROFILE")

@@ -9,7 +9,7 @@ here was validated when the config loaded (validation.py).
 from dataclasses import dataclass, field
 
 from .limits import BY_FILE, LIMITS
-from .properties import RLIMIT_PREFIX
+from .properties import PROTECT_PROC, RLIMIT_PREFIX
 
 
 @dataclass
@@ -30,6 +30,7 @@ class SpawnRequest:
     read_only: list = field(default_factory=list)
     read_write: list = field(default_factory=list)
     seccomp: str = "default"
+    protect_proc: str = "default"
     allow_new_privileges: bool = False
     workdir: str = None
     log_target: str = "auto"
@@ -46,6 +47,8 @@ def limit_args(limits, properties):
         if cgroup_file in BY_FILE:
             args += [BY_FILE[cgroup_file].flag, value]
     for cgroup_file, value in properties:
+        if cgroup_file == PROTECT_PROC:
+            continue  # an isolation flag: _isolation_args
         if cgroup_file.startswith(RLIMIT_PREFIX):
             args += ["--rlimit", f"{cgroup_file[len(RLIMIT_PREFIX):]}={value}"]
         elif cgroup_file not in BY_FILE:
@@ -76,6 +79,8 @@ def _isolation_args(r):
         args += ["--read-only", path]
     for path in r.read_write:
         args += ["--read-write", path]
+    if r.protect_proc != "default":
+        args += ["--protect-proc", r.protect_proc]
     args += ["--seccomp", r.seccomp]
     if r.allow_new_privileges:
         args.append("--allow-new-privileges")

@@ -262,6 +262,21 @@ class CgroupSpawnerOptions(HasTraits):
         """,
     ).tag(config=True)
 
+    protect_proc = CaselessStrEnum(
+        ["invisible", "ptraceable", "noaccess", "default"],
+        "invisible",
+        help="""
+        The server's view of other processes (systemd's ProtectProc=). With
+        "invisible" (the default) each server gets a /proc of its own with
+        hidepid=invisible: its user sees only their own processes, not the
+        other users' kernels, command lines and paths. "default" keeps the
+        host's /proc (everyone's processes listed, as under SystemdSpawner
+        unless it sets ProtectProc). Maps to `cgspawn spawn --protect-proc`;
+        needs kernel 5.8. `unit_extra_properties = {"ProtectProc": ...}`
+        sets it too (and wins).
+        """,
+    ).tag(config=True)
+
     seccomp_profile = CaselessStrEnum(
         ["default", "none"],
         "default",

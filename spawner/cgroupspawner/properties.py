@@ -174,6 +174,17 @@ RLIMITS = ("CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NOFILE", "AS", "NPRO
            "MEMLOCK", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME")
 _BYTE_RLIMITS = {"FSIZE", "DATA", "STACK", "CORE", "RSS", "AS", "MEMLOCK", "MSGQUEUE"}
 RLIMIT_PREFIX = "rlimit:"
+# ProtectProc= (systemd.exec(5)) -> cgspawn --protect-proc; the pair's first
+# item has no dot, so it is never a cgroup file.
+PROTECT_PROC = "protect_proc"
+PROTECT_PROC_VALUES = ("default", "noaccess", "invisible", "ptraceable")
+
+
+def _protect_proc(text):
+    text = text.strip()
+    if text not in PROTECT_PROC_VALUES:
+        raise ValueError("not one of " + ", ".join(PROTECT_PROC_VALUES))
+    return text
 _RLIMIT_MAX = {"NICE": 40, "RTPRIO": 99}  # NICE is the raw rlimit: 20 - nice value
 
 
@@ -234,7 +245,7 @@ def _supported_summary():
     return (
         "cgroup interface files such as io.weight or memory.high, or one of "
         + ", ".join(sorted(SYSTEMD_TO_CGROUP))
-        + ", or a resource limit Limit"
+        + ", ProtectProc, or a resource limit Limit"
         + "/".join(RLIMITS)
     )
 
@@ -291,6 +302,8 @@ def translate_properties(properties, typed_files=None):
                     " spawner may write (lower-case CONTROLLER.NAME, not cgroup.*)"
                 )
             cgroup_file, value = key, _convert(key, _single_value(key, raw), _FILE_TO_FLAG.get(key))
+        elif key == "ProtectProc":
+            cgroup_file, value = PROTECT_PROC, _convert(key, _single_value(key, raw), _protect_proc)
         elif key.startswith("Limit") and key[5:] in RLIMITS:
             cgroup_file = RLIMIT_PREFIX + key[5:]
             value = _convert(key, _single_value(key, raw), _rlimit(key[5:]))

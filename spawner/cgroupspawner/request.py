@@ -10,6 +10,7 @@ from .dynamic import dynamic_user_name
 from .errors import CgroupSpawnerConfigError
 from .launcher import DEFAULT_PATH, Cgspawn
 from .limits import BY_FILE, cpu_weight_for
+from .properties import PROTECT_PROC
 from .validation import ValidatedOptions
 
 
@@ -113,6 +114,7 @@ class SpawnRequestBuilder(ValidatedOptions):
             read_only=paths("readonly_paths"),
             read_write=paths("readwrite_paths"),
             seccomp="none" if "seccomp_profile" in drop else self.seccomp_profile,
+            protect_proc=dict(self._properties(drop)).get(PROTECT_PROC, self.protect_proc.lower()),
             allow_new_privileges=not self.disable_user_sudo or "disable_user_sudo" in drop,
             workdir=None
             if self.user_workingdir is None or self.dynamic_users

@@ -151,5 +151,19 @@ TEST(MountPlan, RejectsPathsInsidePrivateDev) {
   EXPECT_EQ(rejection(Request().read_only({"/dev/shm"})), "");
 }
 
+TEST(MountPlan, ProtectProcMountsAProcOfItsOwnAfterTmpAndDev) {
+  const MountPlan plan =
+      make_mount_plan(Request().private_tmp().protect_proc("invisible").read_only({"/"}));
+  EXPECT_EQ(plan.proc_hidepid, "invisible");
+  EXPECT_EQ(steps(plan),
+            (std::vector<std::pair<Kind, std::string>>{
+                {Kind::PrivateTmp, "/tmp"}, {Kind::ProtectProc, "/proc"}, {Kind::ReadOnly, "/"}}));
+  for (const char* keep : {"", "default"})
+    EXPECT_TRUE(make_mount_plan(Request().protect_proc(keep)).empty()) << keep;
+  EXPECT_NE(rejection(Request().protect_proc("hidden"))
+                .find("'hidden' is not one of default, noaccess, invisible, ptraceable"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace cgspawn::ns

@@ -32,6 +32,10 @@ class Request {
     r_.read_write = std::move(v);
     return *this;
   }
+  Request& protect_proc(std::string v) {
+    r_.protect_proc = std::move(v);
+    return *this;
+  }
   operator const MountRequest&() const { return r_; }  // NOLINT: meant to convert
 
  private:

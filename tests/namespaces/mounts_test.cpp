@@ -29,7 +29,6 @@ using testing::Request;
 using testing::run_in_child;
 using testing::TempDir;
 
-
 std::vector<std::string> entries(const std::string& dir) {
   std::vector<std::string> out;
   if (DIR* d = ::opendir(dir.c_str())) {
@@ -178,6 +177,23 @@ TEST_F(MountNamespace, FailureNamesStepPathAndErrno) {
   });
   EXPECT_TRUE(r.passed) << r.failures;
   expect_host_unchanged({t.path()});
+}
+
+// ProtectProc=invisible: as another user the child sees only its own
+// processes in its /proc; the host's /proc is untouched.
+TEST_F(MountNamespace, ProtectProcHidesOtherUsersProcesses) {
+  const MountPlan plan = make_mount_plan(Request().protect_proc("invisible"));
+  const auto r = run_in_child([&](ChildChecks& c) {
+    enter_mount_namespace(plan);
+    c.expect(::access("/proc/1", F_OK) == 0, "root lost sight of pid 1");
+    c.expect_ok(::setgid(65534), "setgid nobody");
+    c.expect_ok(::setuid(65534), "setuid nobody");
+    c.expect(::access("/proc/1", F_OK) != 0, "pid 1 (root's) is visible to nobody");
+    c.expect(::access("/proc/self/status", R_OK) == 0, "its own process is not visible");
+  });
+  EXPECT_TRUE(r.passed) << r.failures;
+  EXPECT_EQ(::access("/proc/1", F_OK), 0);
+  expect_host_unchanged({"/proc"});
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ EVERYTHING = dict(
 BY_PROPERTY = dict(
     unit_extra_properties={"MemoryMax": "1G", "MemoryLow": "1M", "MemorySwapMax": "infinity",
                            "CPUQuota": "50%", "CPUWeight": "300", "TasksMax": "100",
-                           "LimitNOFILE": "16384", "LimitCORE": "0:infinity", "LimitAS": "2G"},
+                           "LimitNOFILE": "16384", "LimitCORE": "0:infinity", "LimitAS": "2G",
+                           "ProtectProc": "ptraceable"},
 )
 DYNAMIC = dict(dynamic_users=True, dynamic_user_range="20000-29999", dynamic_user_state="/var/lib/x")
 

@@ -7,13 +7,15 @@ from cgroupspawner import CgroupSpawner, CgroupSpawnerConfigError
 UNIT = "jupyter-alice-singleuser"
 
 
-def spawn_argv(launcher, mid=(), *, seccomp="default", post=(), slice_=None):
+def spawn_argv(launcher, mid=(), *, seccomp="default", post=(), slice_=None,
+               protect_proc="invisible"):
     """The exact argv of `cgspawn spawn`: mid = the options between
-    --setenv-defaults and --seccomp, post = those after --seccomp."""
+    --setenv-defaults and --protect-proc/--seccomp, post = those after --seccomp."""
+    proc = ["--protect-proc", protect_proc] if protect_proc != "default" else []
     return (
         [str(launcher.path), "spawn", "--unit", UNIT, "--user", "alice"]
         + (["--slice", slice_] if slice_ else [])
-        + ["--env-stdin", "--setenv-defaults", *mid, "--seccomp", seccomp, *post]
+        + ["--env-stdin", "--setenv-defaults", *mid, *proc, "--seccomp", seccomp, *post]
         + ["--", "jupyterhub-singleuser"]
     )
 
@@ -28,7 +30,7 @@ async def test_defaults(make_spawner, launcher):
     spawner, argv = await started(make_spawner, launcher)
     assert argv == [
         str(launcher.path), "spawn", "--unit", UNIT, "--user", "alice",
-        "--env-stdin", "--setenv-defaults", "--seccomp", "default",
+        "--env-stdin", "--setenv-defaults", "--protect-proc", "invisible", "--seccomp", "default",
         "--", "jupyterhub-singleuser",
     ]
     # SystemdSpawner's defaults, except disable_user_sudo (True here)
@@ -38,6 +40,7 @@ async def test_defaults(make_spawner, launcher):
     assert spawner.extra_paths == []
     assert spawner.isolate_tmp is False
     assert spawner.isolate_devices is False
+    assert spawner.protect_proc == "invisible"  # not SystemdSpawner's: README says why
     assert spawner.disable_user_sudo is True
     # declared as SystemdSpawner does (List(None, allow_none=True)), which
     # traitlets turns into an empty list: no paths either way
@@ -269,3 +272,19 @@ def test_config_file_options_are_validated_as_it_loads(make_spawner):
     config.CgroupSpawner.tasks_limit = 5
     with pytest.raises(CgroupSpawnerConfigError, match="pids.max, which c.CgroupSpawner.tasks_limit already sets"):
         make_spawner(config=config)
+
+
+@pytest.mark.parametrize("traits, flag", [
+    ({"protect_proc": "default"}, None),
+    ({"protect_proc": "ptraceable"}, "ptraceable"),
+    ({"unit_extra_properties": {"ProtectProc": "noaccess"}}, "noaccess"),
+    # the property wins over the option, as the README says
+    ({"protect_proc": "default", "unit_extra_properties": {"ProtectProc": "invisible"}}, "invisible"),
+], ids=["off", "option", "property", "property-wins"])
+async def test_protect_proc(make_spawner, launcher, traits, flag):
+    _, argv = await started(make_spawner, launcher, **traits)
+    if flag is None:
+        assert "--protect-proc" not in argv
+    else:
+        assert argv[argv.index("--protect-proc") + 1] == flag
+        assert argv.count("--protect-proc") == 1 and "--property" not in argv

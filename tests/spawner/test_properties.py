@@ -89,6 +89,7 @@ def test_resource_limits(props, expected):
         ({"LimitNOFILE": "16K"}, r"not SOFT\[:HARD\] \(a number or infinity\)"),
         ({"LimitNICE": "41"}, r"out of range: 0 to 40"),
         ({"LimitRTPRIO": "infinity"}, r"out of range: 0 to 99"),
+        ({"ProtectProc": "hidden"}, r"'ProtectProc'\] = 'hidden': not one of default, noaccess"),
         ({"LimitFILES": "10"}, r"'LimitFILES' has no cgroup equivalent.*LimitCPU/FSIZE"),
         ({"MemoryMax": "1G", "memory.max": "2G"}, r"memory.max, which unit_extra_properties\['MemoryMax'\]"),
     ],

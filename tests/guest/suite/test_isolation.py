@@ -166,3 +166,22 @@ def test_identity(cg):
     for key, value in (("USER", "alice"), ("LOGNAME", "alice"), ("HOME", "/home/alice"),
                        ("SHELL", "/bin/bash")):
         assert env.get(key) == value, f"--setenv-defaults: {key}={env.get(key)}"
+
+
+def test_protect_proc_hides_other_users_processes(cg):
+    """ProtectProc=invisible (the spawner's default): bob's `ps` inside his
+    server lists only his own processes, not alice's server; without it
+    (the control) he sees it."""
+    alice = cg.spawn("pp-alice", ["/bin/sh", "-c", "echo up; exec sleep 3600"], "--protect-proc",
+                     "invisible")
+    alice.wait_output(r"^up$", timeout=60)
+    [alice_pid] = alice.pids()
+    probe = ["/bin/sh", "-c", "ps -e -o pid=,user= | tr -s ' ' | sed 's/^ //'; echo done"]
+    hidden = cg.spawn("pp-bob", probe, "--protect-proc", "invisible", user="bob")
+    hidden.wait_output(r"^done$", timeout=60)
+    rows = [line.split() for line in hidden.output().splitlines() if line != "done"]
+    assert rows and {user for _, user in rows} == {"bob"}, f"bob's ps showed others: {rows}"
+    assert str(alice_pid) not in {pid for pid, _ in rows}
+    shown = cg.spawn("pp-bob-host", probe, user="bob")
+    shown.wait_output(r"^done$", timeout=60)
+    assert f"{alice_pid} alice" in shown.output(), "the control: the host's /proc shows alice"
