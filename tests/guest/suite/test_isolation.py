@@ -1,6 +1,7 @@
 """Mount-namespace and privilege isolation of the servers."""
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -179,7 +180,9 @@ def test_protect_proc_hides_other_users_processes(cg):
     probe = ["/bin/sh", "-c", "ps -e -o pid=,user= | tr -s ' ' | sed 's/^ //'; echo done"]
     hidden = cg.spawn("pp-bob", probe, "--protect-proc", "invisible", user="bob")
     hidden.wait_output(r"^done$", timeout=60)
-    rows = [line.split() for line in hidden.output().splitlines() if line != "done"]
+    # The file starts with cgspawn's own line (the server's pid); ps rows are "PID USER".
+    rows = [line.split() for line in hidden.output().splitlines()
+            if re.fullmatch(r"\d+ \S+", line)]
     assert rows and {user for _, user in rows} == {"bob"}, f"bob's ps showed others: {rows}"
     assert str(alice_pid) not in {pid for pid, _ in rows}
     shown = cg.spawn("pp-bob-host", probe, user="bob")
