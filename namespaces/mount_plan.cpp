@@ -86,6 +86,16 @@ std::string check_regular_file(const std::string& raw) {
   return path;
 }
 
+// A --read-write bind at or below the internal-SSL tmpfs would cover it with
+// the host's directory (cgspawn's root-only lock directory).
+void check_clear_of_server_tls(const std::set<std::string>& read_write) {
+  for (const auto& p : read_write)
+    if (is_at_or_below(p, kServerTlsMount))
+      throw_bad_request(kStep, std::string(kReadWrite) + " " + p + " would cover " + kServerTlsDir +
+                                   ", where --internal-ssl puts the server's "
+                                   "certificates: drop it");
+}
+
 bool shorter_first(const std::string& a, const std::string& b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
@@ -135,6 +145,7 @@ MountPlan make_mount_plan(const MountRequest& request) {
   for (const auto& p : amended) keep(p, kAmended);
   for (const auto& p : state_dirs) keep(p, kStateDir);
   std::erase_if(read_write, [&](const std::string& p) { return !keep(p, kReadWrite); });
+  if (request.server_tls) check_clear_of_server_tls(read_write);
   read_write.insert(state_dirs.begin(), state_dirs.end());
 
   MountPlan plan;
@@ -149,6 +160,9 @@ MountPlan make_mount_plan(const MountRequest& request) {
     plan.steps.push_back({MountStep::Kind::PrivateDevices, "/dev"});
     exempt.insert("/dev");
   }
+  // Before the read-write binds and the read-only walk, which then covers
+  // its (already read-only) tmpfs too.
+  if (request.server_tls) plan.steps.push_back({MountStep::Kind::ServerTls, kServerTlsMount});
   for (auto& p : sorted(read_write)) plan.steps.push_back({MountStep::Kind::ReadWrite, p});
   for (auto& p : sorted(read_only)) plan.steps.push_back({MountStep::Kind::ReadOnly, p});
   plan.devices = sorted(devices);
