@@ -160,8 +160,7 @@ MountPlan make_mount_plan(const MountRequest& request) {
     plan.steps.push_back({MountStep::Kind::PrivateDevices, "/dev"});
     exempt.insert("/dev");
   }
-  // Before the read-write binds and the read-only walk, which then covers
-  // its (already read-only) tmpfs too.
+  // Before the read-write binds and the read-only walk (which covers it too).
   if (request.server_tls) plan.steps.push_back({MountStep::Kind::ServerTls, kServerTlsMount});
   for (auto& p : sorted(read_write)) plan.steps.push_back({MountStep::Kind::ReadWrite, p});
   for (auto& p : sorted(read_only)) plan.steps.push_back({MountStep::Kind::ReadOnly, p});
