@@ -28,9 +28,42 @@ TLS_DIR = "/run/cgspawn/ssl"
 NOBODY = 65534
 
 
+# Test-only, in the hub's process: Debian 13's certipy 0.1.3 signs the
+# servers', proxy's and hub's certificates without an Authority Key
+# Identifier, which Python 3.13's default VERIFY_X509_STRICT rejects, so
+# JupyterHub 5.2.1's internal_ssl fails there for every spawner (the hub
+# cannot even reach its proxy's API). certipy's fix (llnl/certipy#23, in
+# certipy 0.2.x) adds the extension; this adds it the same way, and makes
+# the certificates X.509 v3, where the installed certipy lacks it. A no-op on Debian 12 (Python 3.11).
+CERTIPY_AKI = """
+import inspect as _inspect, sys as _sys
+import certipy.certipy as _certipy
+if _sys.version_info >= (3, 13) and "authorityKeyIdentifier" not in _inspect.getsource(
+        _certipy.Certipy.create_signed_pair):
+    _sign = _certipy.Certipy.sign
+    def _sign_with_aki(self, req, issuer_cert_key, *args, extensions=None, **kwargs):
+        extensions = list(extensions or [])
+        if not any(callable(e) for e in extensions):  # a signed pair, not a CA (create_ca has its own)
+            extensions.append(lambda cert: _certipy.crypto.X509Extension(
+                b"authorityKeyIdentifier", False, b"keyid:always", issuer=issuer_cert_key[0]))
+        return _sign(self, req, issuer_cert_key, *args, extensions=extensions, **kwargs)
+    _certipy.Certipy.sign = _sign_with_aki
+    # and X.509 v3, which extensions need (certipy 0.1.3 leaves v1)
+    class _V3Crypto:
+        def __getattr__(self, name, _real=_certipy.crypto):
+            return getattr(_real, name)
+        @staticmethod
+        def X509(_real=_certipy.crypto):
+            cert = _real.X509()
+            cert.set_version(2)
+            return cert
+    _certipy.crypto = _V3Crypto()
+"""
+
+
 def ssl_config(state, *lines):
     """The config's extra lines (unindented: hub_config dedents them)."""
-    return "\n".join([*lines, "c.JupyterHub.internal_ssl = True",
+    return "\n".join([*lines, CERTIPY_AKI, "c.JupyterHub.internal_ssl = True",
                       f'c.JupyterHub.internal_certs_location = "{state}/internal-ssl"',
                       # hub.py's http:// proxy API: with internal_ssl it speaks TLS
                       'c.ConfigurableHTTPProxy.api_url = "https://127.0.0.1:8001"', ""])
