@@ -86,6 +86,16 @@ std::string check_regular_file(const std::string& raw) {
   return path;
 }
 
+// A --read-write bind at or below the internal-SSL tmpfs would cover it with
+// the host's directory (cgspawn's root-only lock directory).
+void check_clear_of_server_tls(const std::set<std::string>& read_write) {
+  for (const auto& p : read_write)
+    if (is_at_or_below(p, kServerTlsMount))
+      throw_bad_request(kStep, std::string(kReadWrite) + " " + p + " would cover " + kServerTlsDir +
+                                   ", where --internal-ssl puts the server's "
+                                   "certificates: drop it");
+}
+
 bool shorter_first(const std::string& a, const std::string& b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
@@ -121,6 +131,8 @@ void add_fresh_filesystems(const MountRequest& request, MountPlan& plan,
   }
   plan.proc_hidepid = hidepid_of(request.protect_proc);
   if (!plan.proc_hidepid.empty()) plan.steps.push_back({MountStep::Kind::ProtectProc, "/proc"});
+  // Before the read-write binds and the read-only walk (which covers it too).
+  if (request.server_tls) plan.steps.push_back({MountStep::Kind::ServerTls, kServerTlsMount});
 }
 
 MountPlan make_mount_plan(const MountRequest& request) {
@@ -160,6 +172,7 @@ MountPlan make_mount_plan(const MountRequest& request) {
   for (const auto& p : amended) keep(p, kAmended);
   for (const auto& p : state_dirs) keep(p, kStateDir);
   std::erase_if(read_write, [&](const std::string& p) { return !keep(p, kReadWrite); });
+  if (request.server_tls) check_clear_of_server_tls(read_write);
   read_write.insert(state_dirs.begin(), state_dirs.end());
 
   MountPlan plan;

@@ -125,6 +125,11 @@ void enter_mount_namespace(const MountPlan& plan) {
       case MountStep::Kind::ProtectProc:
         mount_private_proc(plan.proc_hidepid);
         break;
+      case MountStep::Kind::ServerTls:
+        if (!plan.server_tls)
+          throw_system("install internal-ssl files", step.path, EINVAL, "no material was planned");
+        install_server_tls(*plan.server_tls);
+        break;
       case MountStep::Kind::ReadWrite:
         bind_read_write(step.path, plan);
         break;

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "namespaces/checked_path.hpp"
+#include "namespaces/server_tls.hpp"
 
 namespace cgspawn::ns {
 
@@ -28,11 +30,16 @@ struct MountRequest {
   // Directories made before the namespace is entered (a dynamic user's home):
   // need not exist yet, stay writable inside a read-only path.
   std::vector<std::string> state_dirs;
+  // --internal-ssl: the server's key, certificate and CA at the fixed
+  // kServerTlsDir (server_tls.hpp); the material itself comes from stdin.
+  bool server_tls = false;
 };
 
 // One step of the plan, in the order it will be applied.
 struct MountStep {
-  enum class Kind { AmendFile, PrivateTmp, PrivateDevices, ProtectProc, ReadWrite, ReadOnly } kind;
+  enum class Kind {
+    AmendFile, PrivateTmp, PrivateDevices, ProtectProc, ServerTls, ReadWrite, ReadOnly
+  } kind;
   std::string path;
 };
 
@@ -49,6 +56,9 @@ struct MountPlan {
   // a newline). Filled once they are known (a dynamic uid is allocated after
   // planning), before the namespace is entered.
   std::map<std::string, std::string> amendments;
+  // For the ServerTls step: the material (from stdin) and its owner, filled
+  // in like the amendments, before the namespace is entered.
+  std::optional<ServerTls> server_tls;
   [[nodiscard]] bool empty() const noexcept { return steps.empty(); }
 };
 
@@ -58,7 +68,9 @@ struct MountPlan {
 // paths by opening them once, no /proc magic links (read_write_checked). A path hidden by
 // the private /tmp or /dev, or both read-only and read-write, is refused.
 // Amended files must be regular files (not symlinks); state dirs are only normalised (they
-// are created later) and must not lie in a private /tmp or /dev.
+// are created later) and must not lie in a private /tmp or /dev. With
+// server_tls, no --read-write path may lie at or below kServerTlsMount (it
+// would cover the installed files).
 // Throws Error(BadRequest).
 MountPlan make_mount_plan(const MountRequest& request);
 

@@ -9,8 +9,10 @@
 #include "launcher/cli/subcommands.hpp"
 #include "launcher/logging/logging.hpp"
 #include "launcher/spawn/request.hpp"
+#include "launcher/spawn/stdin_records.hpp"
 #include "launcher/trace/timings.hpp"
 #include "namespaces/seccomp.hpp"
+#include "namespaces/server_tls.hpp"
 
 namespace cgspawn::cli {
 namespace {
@@ -95,6 +97,14 @@ void add_execution_options(CLI::App* sp, SpawnRequest& r) {
                "Read the server's environment from stdin: NUL-separated KEY=VALUE records. "
                "Nothing else of cgspawn's environment is passed on")
       ->group(run);
+  sp->add_flag("--internal-ssl", r.internal_ssl,
+               "JupyterHub's internal_ssl: read the server's key, certificate and CA from stdin "
+               "(@ssl-key=, @ssl-cert=, @ssl-ca= PEM records before the environment; needs "
+               "--env-stdin) and install them, readable by the server's user only, at " +
+                   std::string(ns::kServerTlsDir) +
+                   "/{server.key,server.crt,ca.crt} in its "
+                   "mount namespace")
+      ->group(run);
   sp->add_flag("--setenv-defaults", r.setenv_defaults,
                "Set USER, LOGNAME, HOME, SHELL from passwd unless given")
       ->group(run);
@@ -129,7 +139,8 @@ int run_spawn(SpawnRequest req, Invocation& inv) {
   timing_mark("policy");
   setup_logging(req.unit, req.user);
   timing_mark("logging");
-  std::string env = req.env_stdin ? read_env_stream(STDIN_FILENO) : std::string{};
+  std::string env =
+      req.env_stdin ? read_spawn_stdin(STDIN_FILENO, req.internal_ssl) : std::string{};
   SpawnPlan plan = prepare_spawn(req, env, access);
   timing_mark("plan");
   return spawn(std::move(plan), allowed_uids(access));

@@ -35,6 +35,10 @@ void provision_dynamic_user(SpawnPlan& plan, const std::optional<UidRange>& allo
   plan.identity.gid = static_cast<gid_t>(uid);
   plan.mounts.amendments["/etc/passwd"] = ns::passwd_line(plan.identity, kDynamicUserGecos);
   plan.mounts.amendments["/etc/group"] = ns::group_line(plan.identity);
+  if (plan.mounts.server_tls) {
+    plan.mounts.server_tls->uid = uid;
+    plan.mounts.server_tls->gid = plan.identity.gid;
+  }
   spdlog::info("dynamic user {} has uid {}, home {}", plan.identity.name, uid, plan.identity.home);
 }
 

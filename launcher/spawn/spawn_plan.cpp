@@ -7,6 +7,7 @@
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
 #include "common/nss.hpp"
+#include "launcher/spawn/stdin_records.hpp"
 #include "namespaces/nss_entries.hpp"
 #include "namespaces/paths.hpp"
 
@@ -88,6 +89,9 @@ void validate_request(const SpawnRequest& req) {
     throw_bad_request("parse --dynamic-user-*",
                       "--dynamic-user-range, --dynamic-user-state and --dynamic-user-shell "
                       "need --dynamic-user");
+  if (req.internal_ssl && !req.env_stdin)
+    throw_bad_request("parse --internal-ssl",
+                      "--internal-ssl reads the certificates from stdin: add --env-stdin");
 }
 
 SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolved,
@@ -103,6 +107,7 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolv
   plan.journal_output = use_journal(parse_log_target(req.log_target));
 
   ns::MountRequest mounts = req.mounts;
+  mounts.server_tls = req.internal_ssl;
   if (!resolved.account) {
     plan_dynamic_user(req, resolved.dynamic_user_range.value_or(UidRange{}), plan);
     // Its namespace shows it in passwd/group, and its home stays writable.
@@ -118,7 +123,16 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolv
 
   plan.mounts = ns::make_mount_plan(mounts);
 
-  if (req.env_stdin) plan.env = parse_env_records(env_data);
+  if (req.env_stdin) {
+    SpawnStdin in = split_spawn_stdin(env_data, req.internal_ssl);
+    plan.env = parse_env_records(in.env);
+    plan.mounts.server_tls = std::move(in.tls);
+    // A dynamic user's ids are filled in by spawn(), once allocated.
+    if (plan.mounts.server_tls && !plan.dynamic_user) {
+      plan.mounts.server_tls->uid = plan.identity.uid;
+      plan.mounts.server_tls->gid = plan.identity.gid;
+    }
+  }
   if (req.setenv_defaults) {
     set_default(plan.env, "USER", plan.identity.name);
     set_default(plan.env, "LOGNAME", plan.identity.name);

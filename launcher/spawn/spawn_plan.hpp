@@ -32,6 +32,10 @@ struct SpawnRequest {
   bool allow_root = false;
   bool allow_new_privileges = false;
   bool env_stdin = false;
+  // --internal-ssl (needs --env-stdin): the server's key, certificate and CA
+  // come first on stdin (stdin_records.hpp) and are installed at the fixed
+  // ns::kServerTlsDir inside its mount namespace.
+  bool internal_ssl = false;
   bool setenv_defaults = false;
   std::string workdir;  // empty: the user's home
   std::string log_target = "auto";
@@ -85,7 +89,8 @@ struct ResolvedRequest {
 // Error(BadRequest).
 void validate_request(const SpawnRequest& req);
 
-// ENV_DATA: the bytes read from stdin (only used with env_stdin).
+// ENV_DATA: the bytes read from stdin (only used with env_stdin): with
+// internal_ssl, the SSL material and then the environment records.
 SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolved,
                           std::string_view env_data);
 

@@ -34,6 +34,7 @@ class SpawnRequest:
     allow_new_privileges: bool = False
     workdir: str = None
     log_target: str = "auto"
+    internal_ssl: bool = False  # the material itself goes on stdin (tls.py)
 
 
 def limit_args(limits, properties):
@@ -92,6 +93,8 @@ def spawn_args(r):
     arguments. The environment (with the API token) is not here: it goes on
     stdin (--env-stdin)."""
     args = _identity_args(r) + ["--env-stdin", "--setenv-defaults"]
+    if r.internal_ssl:
+        args.append("--internal-ssl")
     args += limit_args(r.limits, r.properties)
     args += _isolation_args(r)
     if r.workdir is not None:

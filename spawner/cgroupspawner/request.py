@@ -120,6 +120,7 @@ class SpawnRequestBuilder(ValidatedOptions):
             if self.user_workingdir is None or self.dynamic_users
             else expand(self.user_workingdir),
             log_target=self.log_target,
+            internal_ssl=bool(self.internal_ssl),
         )
 
     def build_spawn_argv(self, pw, drop=()):

@@ -19,6 +19,7 @@ from .limits import format_cpus, slice_set_args
 from .preflight import configured_options, options_to_drop
 from .request import SpawnRequestBuilder
 from .slugs import unit_name
+from .tls import SERVER_TLS_PATHS, encode_tls_records, forget_hub_copies, read_tls_material
 
 
 class CgroupSpawner(SpawnRequestBuilder, Spawner):
@@ -47,6 +48,8 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         self._random_port = None
         self._last_oom_kill = 0
         self._output = None
+        # internal_ssl: what move_certs() read, until start() hands it over.
+        self._tls_material = None
         self.log.debug("user:%s initialized spawner with unit %s", self._log_name, self.unit_name)
         if self.config._has_section("SystemdSpawner") and not CgroupSpawner._said_systemd_section:
             CgroupSpawner._said_systemd_section = True
@@ -95,6 +98,29 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
 
     # ---- the Spawner API ----
 
+    async def move_certs(self, paths):
+        """internal_ssl: read the server's key, certificate and CA (tls.py)
+        for start() to hand to cgspawn on stdin; return where cgspawn puts
+        them inside the server's mount namespace."""
+        self._tls_material = read_tls_material(paths)
+        forget_hub_copies(paths, self.log)
+        return dict(SERVER_TLS_PATHS)
+
+    def _stdin_records(self, pw):
+        """What `cgspawn spawn` reads on stdin: with internal_ssl the SSL
+        material first, then the environment records."""
+        tls = b""
+        if self.internal_ssl:
+            if self._tls_material is None:
+                raise CgroupSpawnerConfigError(
+                    "internal_ssl is on but move_certs() was not called before start(): "
+                    "JupyterHub calls it; a custom caller must too")
+            tls = encode_tls_records(self._tls_material)
+        try:
+            return tls + encode_env_records(self.build_env(pw))
+        except ValueError as e:
+            raise CgroupSpawnerConfigError(f"cannot pass the server's environment: {e}") from None
+
     async def _status(self, name=None):
         """`cgspawn status UNIT --json` -> dict (exit 0 running, 3 not);
         UNIT is NAME, by default this server's unit."""
@@ -122,6 +148,7 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
                 raise
             finally:
                 self._starting = False
+                self._tls_material = None  # the key lives on only in the server's namespace
 
     async def _undo_cancelled_start(self):
         """start() was cancelled: from JupyterHub 5.1 on start_timeout, and
@@ -151,10 +178,7 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         pw = self._unix_user()
         port = self._choose_port()
         self.log.debug("user:%s using port %s for unit %s", self._log_name, port, self.unit_name)
-        try:
-            records = encode_env_records(self.build_env(pw))
-        except ValueError as e:
-            raise CgroupSpawnerConfigError(f"cannot pass the server's environment: {e}") from None
+        records = self._stdin_records(pw)
         # Then whether this host can enforce it (`cgspawn check`, once per hub).
         configured = configured_options(self, self._properties())
         drop = await options_to_drop(self, self.cgspawn, configured)

@@ -22,6 +22,7 @@ EVERYTHING = dict(
     tasks_limit=200, isolate_tmp=True, isolate_devices=True, devices=["/dev/fuse"],
     readonly_paths=["/usr"], readwrite_paths=["/tmp"], disable_user_sudo=False,
     user_workingdir="/tmp", log_target="stderr", slice="students", seccomp_profile="none",
+    internal_ssl=True,
     unit_extra_properties={"io.weight": "200", "MemoryHigh": "2G"},
 )
 BY_PROPERTY = dict(

@@ -114,6 +114,15 @@ TEST(PolicyEnforce, LegitimateRequestPassesAndDropsLoaderVariables) {
   EXPECT_EQ(keys, (std::vector<std::string>{"JUPYTERHUB_API_TOKEN", "PATH"}));
 }
 
+// --internal-ssl names no path: cgspawn alone picks where the files go (in
+// the server's own namespace), so a strict policy has nothing to refuse.
+TEST(PolicyEnforce, InternalSslIsAllowedItNamesNoPath) {
+  Request r;
+  r.req.env_stdin = true;
+  r.req.internal_ssl = true;
+  EXPECT_NO_THROW(judge(strict(), kHub, r.req));
+}
+
 TEST(PolicyEnforce, CommandMustMatchExactly) {
   for (const char* cmd : {"/bin/sh", "/usr/bin/../bin/jupyterhub-singleuser",
                           "/usr/bin//jupyterhub-singleuser", "jupyterhub-singleuser",

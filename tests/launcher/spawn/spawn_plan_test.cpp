@@ -54,3 +54,9 @@ TEST(SpawnPlan, CgroupRootMustBeCgroup2) {
   r.cgroup_root = "/tmp";
   expect_bad(r, "cgroup2");
 }
+
+TEST(SpawnPlan, InternalSslReadsFromStdinOnly) {
+  auto r = valid();
+  r.internal_ssl = true;
+  expect_bad(r, "--internal-ssl reads the certificates from stdin: add --env-stdin");
+}
