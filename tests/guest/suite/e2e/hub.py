@@ -115,7 +115,15 @@ def servers_unit_text(launcher=CGSPAWN, examples=EXAMPLES):
     return text.replace("/usr/sbin/cgspawn", launcher)
 
 
-def hub_unit_text(config, state, user=None, site=SITE, environment=None):
+def hub_kill_mode(examples=EXAMPLES):
+    """The example hub unit's KillMode= lines (mixed: systemd's SIGTERM on
+    stop reaches the hub only, not the launcher commands its shutdown runs),
+    so the test hub stops as an installed one does."""
+    with open(os.path.join(examples, HUB_UNIT)) as f:
+        return [line.strip() for line in f if line.startswith("KillMode=")]
+
+
+def hub_unit_text(config, state, user=None, site=SITE, environment=None, examples=EXAMPLES):
     lines = [
         "[Unit]",
         "Description=JupyterHub (cgspawn guest end-to-end test)",
@@ -135,6 +143,7 @@ def hub_unit_text(config, state, user=None, site=SITE, environment=None):
         # leave it time under emulation.
         "TimeoutStartSec=600",
         "TimeoutStopSec=300",
+        *hub_kill_mode(examples),
         "",
     ]
     return "\n".join(lines)
@@ -235,7 +244,7 @@ class Hub:
         systemctl("stop", HUB_UNIT, check=False, timeout=600)
         systemctl("reset-failed", HUB_UNIT, check=False)
         units = [(HUB_UNIT, hub_unit_text(self.config, self.state, self.user, self.site,
-                                          self.environment))]
+                                          self.environment, self.examples))]
         if self.servers_unit:
             units.insert(0, (SERVERS_UNIT, servers_unit_text(self.launcher, self.examples)))
         for name, text in units:
