@@ -182,9 +182,10 @@ def hub_config(state, token, *, users=("alice", "bob"), cleanup_servers=True, su
         c.Authenticator.allowed_users = {set(users)!r}
 
         c.JupyterHub.services = [{{"name": "{SERVICE}", "api_token": "{token}"}}]
+        # tokens: test_e2e_singleuser gets a token of alice's to act as her
         c.JupyterHub.load_roles = [{{
             "name": "{SERVICE}",
-            "scopes": ["admin:users", "admin:servers", "access:servers"],
+            "scopes": ["admin:users", "admin:servers", "access:servers", "tokens"],
             "services": ["{SERVICE}"],
         }}]
 
@@ -300,10 +301,11 @@ class Hub:
 
     # ---- HTTP ----
 
-    def request(self, method, url, body=None, timeout=60):
+    def request(self, method, url, body=None, timeout=60, token=None):
+        """token: whose request (default: the service's)."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method)
-        req.add_header("Authorization", f"token {self.token}")
+        req.add_header("Authorization", f"token {token or self.token}")
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
