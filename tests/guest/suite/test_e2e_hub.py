@@ -10,10 +10,12 @@ import contextlib
 import os
 import pwd
 import secrets
+import subprocess
 import time
 
 import pytest
 
+from conftest import HELPERS
 from e2e.hub import (
     CGSPAWN, D, EXAMPLES, HUB_UNIT, SERVERS_UNIT, Hub, alive, cgroup_pids, proc_cgroup, proc_uid,
     read, sh, unit_cgroup, unit_props, wait_for, systemctl,
@@ -146,6 +148,25 @@ def check_gone(name, pid):
     wait_for(lambda: not alive(pid), 60, f"{name}'s server (pid {pid}) to exit")
 
 
+@contextlib.contextmanager
+def child_of_hub_unit():
+    """A process in the hub unit's cgroup, as a `cgspawn status` the hub runs
+    would be; yields the file in which it notes a SIGTERM (and exits)."""
+    noted = f"/run/e2e-termprobe-{secrets.token_hex(4)}"
+    probe = subprocess.Popen(["/usr/bin/python3", os.path.join(HELPERS, "termprobe.py"), noted],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert probe.stdout.readline().strip() == "ready", "termprobe.py did not start"
+        with open(f"/sys/fs/cgroup/system.slice/{HUB_UNIT}/cgroup.procs", "w") as f:
+            f.write(str(probe.pid))
+        yield noted
+    finally:
+        probe.kill()
+        probe.wait()
+        if os.path.exists(noted):
+            os.unlink(noted)
+
+
 def test_e2e_root_hub(hubs, record_property):
     hub = hubs.new()
     with hubs.diagnose():
@@ -206,8 +227,13 @@ def test_e2e_hub_restart(hubs, record_property):
             check_reachable(hub, "alice")
 
         # cleanup_servers = True: stopping the hub stops its servers (the hub
-        # does it: the servers' unit stays up)
-        systemctl("stop", HUB_UNIT, timeout=600)
+        # does it: the servers' unit stays up). systemd's SIGTERM reaches the
+        # hub only (KillMode=mixed), not the launcher commands that its
+        # shutdown runs as its children: one hit by it failed "stop alice".
+        with child_of_hub_unit() as probe:
+            systemctl("stop", HUB_UNIT, timeout=600)
+            assert not os.path.exists(probe), (
+                f"stopping {HUB_UNIT} sent SIGTERM to a child of the hub, not only to the hub")
         assert unit_props(SERVERS_UNIT, "ActiveState")["ActiveState"] == "active"
         check_gone("alice", pid)
 

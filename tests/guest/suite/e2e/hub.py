@@ -115,7 +115,15 @@ def servers_unit_text(launcher=CGSPAWN, examples=EXAMPLES):
     return text.replace("/usr/sbin/cgspawn", launcher)
 
 
-def hub_unit_text(config, state, user=None, site=SITE, environment=None):
+def hub_kill_mode(examples=EXAMPLES):
+    """The example hub unit's KillMode= lines (mixed: systemd's SIGTERM on
+    stop reaches the hub only, not the launcher commands its shutdown runs),
+    so the test hub stops as an installed one does."""
+    with open(os.path.join(examples, HUB_UNIT)) as f:
+        return [line.strip() for line in f if line.startswith("KillMode=")]
+
+
+def hub_unit_text(config, state, user=None, site=SITE, environment=None, examples=EXAMPLES):
     lines = [
         "[Unit]",
         "Description=JupyterHub (cgspawn guest end-to-end test)",
@@ -135,6 +143,7 @@ def hub_unit_text(config, state, user=None, site=SITE, environment=None):
         # leave it time under emulation.
         "TimeoutStartSec=600",
         "TimeoutStopSec=300",
+        *hub_kill_mode(examples),
         "",
     ]
     return "\n".join(lines)
@@ -173,9 +182,10 @@ def hub_config(state, token, *, users=("alice", "bob"), cleanup_servers=True, su
         c.Authenticator.allowed_users = {set(users)!r}
 
         c.JupyterHub.services = [{{"name": "{SERVICE}", "api_token": "{token}"}}]
+        # tokens: test_e2e_singleuser gets a token of alice's to act as her
         c.JupyterHub.load_roles = [{{
             "name": "{SERVICE}",
-            "scopes": ["admin:users", "admin:servers", "access:servers"],
+            "scopes": ["admin:users", "admin:servers", "access:servers", "tokens"],
             "services": ["{SERVICE}"],
         }}]
 
@@ -235,7 +245,7 @@ class Hub:
         systemctl("stop", HUB_UNIT, check=False, timeout=600)
         systemctl("reset-failed", HUB_UNIT, check=False)
         units = [(HUB_UNIT, hub_unit_text(self.config, self.state, self.user, self.site,
-                                          self.environment))]
+                                          self.environment, self.examples))]
         if self.servers_unit:
             units.insert(0, (SERVERS_UNIT, servers_unit_text(self.launcher, self.examples)))
         for name, text in units:
@@ -291,10 +301,11 @@ class Hub:
 
     # ---- HTTP ----
 
-    def request(self, method, url, body=None, timeout=60):
+    def request(self, method, url, body=None, timeout=60, token=None):
+        """token: whose request (default: the service's)."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method)
-        req.add_header("Authorization", f"token {self.token}")
+        req.add_header("Authorization", f"token {token or self.token}")
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
