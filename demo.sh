@@ -44,7 +44,7 @@ source demo/progress.sh
 demo_port=$port
 
 port_free() {
-    /usr/bin/python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' \
+    /usr/bin/python3 -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' \
         "$port" 2>/dev/null ||
         { echo "demo.sh: 127.0.0.1:$port is in use; stop what listens there (ss -ltnp 'sport = $port') or use --port" >&2; exit 1; }
 }

@@ -40,27 +40,26 @@ from selenium.webdriver.support.ui import WebDriverWait
 CELL = ("import os; rel = open('/proc/self/cgroup').read().split('::')[1].strip(); "
         "print('MEMORY_MAX=' + open('/sys/fs/cgroup' + rel + '/memory.max').read().strip(), "
         "'LANG=' + os.environ.get('LANG', '-'), 'UID=' + str(os.getuid()))")
+STEP = 600
 CELL_OUT = re.compile(r"MEMORY_MAX=(\S+) LANG=(\S+) UID=(\d+)")
 # Collects what the terminal's websocket receives (terminado's
 # ["stdout", TEXT] messages): the terminal's text whatever renderer xterm.js
-# draws with (its canvas has no DOM text).
+# draws with (its canvas has no DOM text). Installed before any page's own
+# scripts run: JupyterLab keeps the WebSocket class it saw at load time.
 TERMINAL_TAP = """
 window.__cgspawnTerm = '';
-const Native = window.WebSocket;
-window.WebSocket = function (url, protocols) {
-  const ws = protocols === undefined ? new Native(url) : new Native(url, protocols);
-  if (String(url).includes('/terminals/websocket/')) {
-    ws.addEventListener('message', (e) => {
-      try { const m = JSON.parse(e.data); if (m[0] === 'stdout') window.__cgspawnTerm += m[1]; }
-      catch (err) { /* not terminado's JSON */ }
-    });
+window.WebSocket = class extends window.WebSocket {
+  constructor(url, protocols) {
+    super(url, protocols);
+    if (String(url).includes('/terminals/websocket/')) {
+      this.addEventListener('message', (e) => {
+        try { const m = JSON.parse(e.data); if (m[0] === 'stdout') window.__cgspawnTerm += m[1]; }
+        catch (err) { /* not terminado's JSON */ }
+      });
+    }
   }
-  return ws;
 };
-Object.assign(window.WebSocket, Native);
-window.WebSocket.prototype = Native.prototype;
 """
-
 
 class Check:
     def __init__(self, args):
@@ -76,7 +75,9 @@ class Check:
         print(f"[browser {time.monotonic() - self.start:6.0f} s] {msg}", flush=True)
 
     def left(self):
-        return max(10, self.deadline - time.monotonic())
+        """One step waits at most STEP s: what is missing after that will
+        not come (the slowest step seen, a kernel's start, took ~2 min)."""
+        return min(STEP, max(10, self.deadline - time.monotonic()))
 
     def wait(self, cond, what):
         try:
@@ -120,6 +121,7 @@ class Check:
         service = Service("/usr/bin/chromedriver", log_path=os.path.join(tmp, "chromedriver.log"),
                           env=dict(os.environ, HOME=home, TMPDIR=tmp))
         self.driver = webdriver.Chrome(service=service, options=opts)
+        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TERMINAL_TAP})
         self.driver.set_page_load_timeout(600)
         self.say("chromium up (headless, native)")
 
@@ -170,8 +172,9 @@ class Check:
     def lab_launcher_card(self, category, label):
         def card(d):
             cards = [c for c in d.find_elements(By.CSS_SELECTOR, ".jp-LauncherCard")
-                     if c.get_attribute("data-category") == category and label in c.text]
-            return cards[0] if cards and cards[0].is_displayed() else False
+                     if c.get_attribute("data-category") == category and label in c.text
+                     and c.is_displayed()]
+            return cards[0] if cards else False
         return self.wait(card, f"the launcher's {category} card '{label}'")
 
     def lab_notebook(self):
@@ -190,11 +193,11 @@ class Check:
 
     def lab_terminal(self, uid):
         d = self.driver
-        # ?reset: JupyterLab's default layout again, with a launcher.
-        d.get(f"{self.base}/user/{self.user}/lab?reset")
-        card = self.lab_launcher_card("Other", "Terminal")
-        d.execute_script(TERMINAL_TAP)
-        card.click()
+        # A new launcher from the main area's '+' (leaving the page would
+        # ask about the unsaved notebook).
+        self.wait(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "#jp-main-dock-panel .lm-TabBar-addButton")
+                             if e.is_displayed()], "the main area's '+' (new launcher)")[0].click()
+        self.lab_launcher_card("Other", "Terminal").click()
         box = self.wait(lambda d: [e for e in d.find_elements(
             By.CSS_SELECTOR, ".jp-Terminal .xterm-helper-textarea")], "the terminal")[0]
         # The shell's prompt first: typed earlier, the keys could be lost.

@@ -50,7 +50,7 @@ done
 for f in /usr/bin/chromium /usr/bin/chromedriver; do
     [[ -x $f ]] || { log "$f is missing: run tests/install-deps.sh (chromium, chromium-driver, python3-selenium)"; exit 2; }
 done
-if ! /usr/bin/python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+if ! /usr/bin/python3 -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
     log "127.0.0.1:$port is in use (ss -ltnp 'sport = $port'): pick another with --port"
     exit 2
 fi
@@ -76,8 +76,20 @@ reap() {
         kill -KILL "${p#/proc/}" 2>/dev/null
     done
 }
+# Screenshots and the hub's log outlive the run, whichever way it ends.
 # shellcheck disable=SC2317  # reached through the traps
+keep_results() {
+    [[ -d $tmp/shots ]] || return 0
+    mkdir -p "$shots"
+    cp "$tmp/hub.log" "$shots/hub.log" 2>/dev/null && log "the hub's and servers' log: $shots/hub.log"
+    local f
+    for f in "$tmp"/shots/*.png; do
+        [[ -f $f ]] && cp "$f" "$shots/" && log "screenshot: $shots/$(basename "$f")"
+    done
+}
+# shellcheck disable=SC2317
 cleanup() {
+    local rc=$?
     exec 1>&3
     set +e
     trap '' INT TERM USR1
@@ -87,29 +99,16 @@ cleanup() {
     fi
     guest_kill
     reap "$tmp"
+    keep_results
     rm -rf "$tmp"
+    if [[ -n ${run_start:-} ]]; then log "timings ($release): $((SECONDS - run_start)) s in all"; fi
+    if ((rc == 0)); then log "PASS"; else log "FAIL (status $rc)"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 # shellcheck disable=SC2317
 checked() {
-    local rc
-    rc=$(cat "$tmp/check-rc" 2>/dev/null || echo 1)
-    finish "$rc"
-}
-# shellcheck disable=SC2317
-finish() {
-    exec 1>&3
-    mkdir -p "$shots"
-    cp "$tmp/hub.log" "$shots/hub.log" 2>/dev/null
-    log "the hub's and servers' log: $shots/hub.log"
-    if compgen -G "$tmp/shots/*.png" >/dev/null; then
-        cp "$tmp"/shots/*.png "$shots/"
-        for f in "$tmp"/shots/*.png; do log "screenshot: $shots/$(basename "$f")"; done
-    fi
-    log "timings ($release): $((SECONDS - start)) s in all"
-    if (($1 == 0)); then log "PASS"; else log "FAIL (status $1)"; fi
-    exit "$1"
+    exit "$(cat "$tmp/check-rc" 2>/dev/null || echo 1)"
 }
 trap checked USR1
 
@@ -117,7 +116,7 @@ bundle=$tmp/bundle
 demo_bundle "$bundle" "$cgspawn" "$port"
 rm -rf "$shots" && mkdir -p "$tmp/shots"
 : >"$tmp/hub.log"
-start=$SECONDS
+run_start=$SECONDS
 # The checker waits for the hub through the forwarded port, then drives
 # Chromium; it tells this shell by SIGUSR1, which ends guest_boot's wait.
 (
@@ -138,4 +137,4 @@ rc=0
 guest_boot "$bundle" "$tmp/results" --release "$release" --forward "$port" --memory 3072 \
     --timeout "$timeout" > >(demo_console "$tmp/hub.log") || rc=$?
 log "FAIL: the guest stopped before the check ended (status $rc)"
-finish 1
+exit 1
