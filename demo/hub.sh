@@ -8,7 +8,8 @@
 #                                      holds port 8000 (apt-get starts it)
 #   demo_hub_start BUNDLE STATE BIND [SLOW_CONFIG]
 #                                      start the hub as a transient delegated unit
-#   demo_hub_wait TIMEOUT              until the hub's API answers (1 if it fails)
+#   demo_hub_wait TIMEOUT              until the hub's API answers on 127.0.0.1:
+#                                      $demo_port (1 if it fails)
 #   demo_hub_stop                      stop it (servers and all); restart what
 #                                      demo_free_port stopped
 # BUNDLE is what tests/guest/lib.sh's guest_payload lays out (bin/cgspawn,
@@ -16,6 +17,12 @@
 # password file, the hub's database and cookie secret.
 
 demo_unit=cgspawn-demo.service
+# The hub's public port (demo.sh --port; the guest reads it from the bundle).
+demo_port=${demo_port:-8000}
+# The hub's locale, which JupyterHub passes on to every server (env_keep):
+# set here so it does not depend on the machine's defaults, and so the
+# browser check (tests/browser/) knows what the servers must see.
+demo_lang=C.UTF-8
 # systemd-run puts a transient service in system.slice.
 demo_cgroup=/sys/fs/cgroup/system.slice/$demo_unit
 demo_stopped_debian_hub=0
@@ -49,7 +56,7 @@ demo_hub_start() {
     # shellcheck disable=SC2016
     systemd-run --quiet --unit="$demo_unit" --description="CgroupSpawner demo hub" \
         -p Delegate=yes -p TimeoutStopSec=120 --working-directory="$state" \
-        --setenv=PYTHONPATH="$bundle/site" \
+        --setenv=PYTHONPATH="$bundle/site" --setenv=LANG="$demo_lang" \
         --setenv=CGSPAWN_DEMO_STATE="$state" \
         --setenv=CGSPAWN_DEMO_BIND="$bind" \
         --setenv=CGSPAWN_DEMO_LAUNCHER="$bundle/bin/cgspawn" \
@@ -69,7 +76,7 @@ demo_hub_wait() {
             return 1
         fi
         /usr/bin/python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)' \
-            http://127.0.0.1:8000/hub/api/ 2>/dev/null && return 0
+            "http://127.0.0.1:$demo_port/hub/api/" 2>/dev/null && return 0
         sleep 3
     done
     demo_log "error: the hub did not answer within ${timeout} s; its last log lines:"

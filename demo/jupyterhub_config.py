@@ -1,7 +1,10 @@
 # The demo hub's configuration (demo.sh): JupyterHub with CgroupSpawner, any
 # login name with the one generated password, every server limited and
 # isolated. demo/hub.sh passes the run's paths in the environment.
+import importlib.util
 import os
+
+import jupyterhub
 
 c = get_config()  # noqa: F821
 env = os.environ
@@ -22,7 +25,13 @@ with open(os.path.join(state, "password")) as f:
 c.JupyterHub.spawner_class = "cgroup"
 c.CgroupSpawner.launcher_path = env["CGSPAWN_DEMO_LAUNCHER"]
 c.CgroupSpawner.cgroup_root = env["CGSPAWN_DEMO_CGROUP"]
-c.Spawner.default_url = "/tree"  # the classic notebook's file list
+# JupyterHub 5 (Debian 13) starts JupyterLab when jupyter-server is
+# installed: land there. JupyterHub 3.0 (Debian 12) starts the classic
+# notebook 6: its file list.
+if int(jupyterhub.__version__.split(".")[0]) >= 5 and importlib.util.find_spec("jupyterlab"):
+    c.Spawner.default_url = "/lab"
+else:
+    c.Spawner.default_url = "/tree"
 
 # Limits: memory.max, cpu.max and pids.max of each server's cgroup.
 c.Spawner.mem_limit = "512M"

@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-dev clang-tidy      # tests/fuzz (libFuzzer), clang-tidy (each release's default LLVM)
   jupyterhub python3-pytest python3-pytest-asyncio python3-pip python3-setuptools python3-wheel
   qemu-system-x86 mmdebstrap e2fsprogs   # the systemd guest
+  chromium chromium-driver python3-selenium   # tests/browser: the demo's browser check, from this host
 )
 missing=()
 for p in "${packages[@]}"; do

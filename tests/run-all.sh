@@ -11,11 +11,13 @@
 #   5. a bounded libFuzzer run of every parser (tests/fuzz/, ~1 minute),
 #   6. the .deb (cpack), then the behavioural suite in a systemd-booted
 #      Debian guest under qemu, where memory/cpu/pids limits really exist;
-#      test_deb.py installs that .deb there and runs the hub against it.
+#      test_deb.py installs that .deb there and runs the hub against it;
+#      then the demo's browser check (tests/browser/run.sh): the demo hub in
+#      the guest, driven by headless Chromium on this host.
 #   7. for Debian 13 (trixie): cgspawn, cgspawn-faults and the .deb built
 #      natively in its cached root filesystem (chroot, GCC 14:
 #      tests/guest/build-in-root.sh), then the whole suite in a trixie guest
-#      (JupyterHub 5.2, JupyterLab 4, systemd 257).
+#      (JupyterHub 5.2, JupyterLab 4, systemd 257), and its browser check.
 # Both releases by default. With both, Debian 12 runs the suite's core
 # (tests/guest/suite/core.txt: limits, isolation, the hub end to end, the
 # .deb) so CI stays inside its time; --releases bookworm alone runs it all.
@@ -110,4 +112,6 @@ for release in "${guests[@]}"; do
   echo "== systemd guest tests ($release, $scope suite)"
   tests/guest/run.sh --release "$release" --scope "$scope" --cgspawn "${bins[0]}" \
     --cgspawn-faults "${bins[1]}" --deb "${bins[2]}"
+  echo "== browser check ($release): the demo's hub in the guest, Chromium on this host"
+  tests/browser/run.sh --release "$release" --cgspawn "${bins[0]}" --port "${CGSPAWN_BROWSER_PORT:-8000}"
 done

@@ -4,12 +4,14 @@
 # guest image's tree, build-image.sh), entered with chroot. Nothing compiles
 # under emulation, and the .deb's Depends come from that release's libraries.
 #
-#   tests/guest/build-in-root.sh [--release trixie] [--build-dir DIR] [--build-type TYPE] [--werror] [--no-deb]
+#   tests/guest/build-in-root.sh [--release trixie] [--build-dir DIR] [--build-type TYPE] [--werror] [--no-deb] [--target cgspawn|cgspawn-faults]
 #
 # DIR (default build-RELEASE in the repository) is bind-mounted at /build and
 # the repository, read-only, at /src; DIR's CMake cache therefore names /src
 # and /build: use it only through this script. On success prints the paths
 # of cgspawn, cgspawn-faults and (unless --no-deb) the .deb, one a line.
+# --target builds that binary alone (demo.sh: minutes less when cold), no
+# .deb, and prints its path only.
 # Every mount lives in a private mount namespace (unshare -m) that dies with
 # the build, so nothing stays mounted on the host, even if the build is killed.
 set -euo pipefail
@@ -19,7 +21,7 @@ repo=$(cd "$here/../.." && pwd)
 usage() { sed -n '7p' "$0" | sed 's/^# *//' >&2; exit 2; }
 log() { printf '[build-in-root] %s\n' "$*" >&2; }
 
-release=trixie build_dir='' type=RelWithDebInfo werror=OFF deb=1
+release=trixie build_dir='' type=RelWithDebInfo werror=OFF deb=1 target=
 while (($#)); do
     case $1 in
         --release) release=${2:?}; shift 2 ;;
@@ -27,6 +29,7 @@ while (($#)); do
         --build-type) type=${2:?}; shift 2 ;;
         --werror) werror=ON; shift ;;
         --no-deb) deb=0; shift ;;
+        --target) target=${2:?}; deb=0; shift 2 ;;
         *) usage ;;
     esac
 done
@@ -34,6 +37,8 @@ done
 [[ $release == trixie ]] || { log "no build root for '$release': use --release trixie (bookworm builds on the host)"; exit 2; }
 [[ $type =~ ^(Debug|Release|RelWithDebInfo|MinSizeRel)$ ]] ||
     { log "unknown --build-type '$type': use Debug, Release, RelWithDebInfo or MinSizeRel"; exit 2; }
+[[ -z $target || $target == cgspawn || $target == cgspawn-faults ]] ||
+    { log "unknown --target '$target': use cgspawn or cgspawn-faults"; exit 2; }
 [[ $(id -u) -eq 0 ]] || { log "run as root (chroot and mounts need it)"; exit 2; }
 build_dir=${build_dir:-$repo/build-$release}
 mkdir -p "$build_dir"
@@ -58,7 +63,7 @@ mkdir -p "$ccache_dir"
 launcher=''
 [[ -x $root/usr/bin/ccache ]] && launcher=-DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 steps="cmake -S /src -B /build $launcher -DCMAKE_BUILD_TYPE=$type -DCMAKE_INSTALL_PREFIX=/usr -DCGSPAWN_WERROR=$werror >/dev/null"
-steps+=" && cmake --build /build -j$(nproc)"
+steps+=" && cmake --build /build -j$(nproc)${target:+ --target $target}"
 ((deb)) && steps+=" && cd /build && rm -f cgspawn_*.deb && cpack -G DEB >/dev/null"
 # The namespace's mounts: a fresh /proc, the host's /dev, a tmpfs /tmp (so the
 # cached tree stays as built), the sources read-only and the build directory.
@@ -78,6 +83,10 @@ unshare --mount --propagation private -- /bin/bash -euc '
 ' build-in-root "$root" "$repo" "$build_dir" "$steps" "$ccache_dir" >&2
 log "built in $((SECONDS - start)) s"
 
+if [[ -n $target ]]; then
+    echo "$build_dir/launcher/$target"
+    exit 0
+fi
 echo "$build_dir/launcher/cgspawn"
 echo "$build_dir/launcher/cgspawn-faults"
 if ((deb)); then

@@ -90,7 +90,9 @@ guest_boot() {
     fi
     # Emulated hardware nothing uses only slows the boot down.
     local blacklist=kvm,kvm_amd,kvm_intel,pcspkr,parport_pc,ppdev,floppy
-    guest_log "booting the $release guest (TCG, 2 vCPUs, $memory MiB), timeout ${timeout} s"
+    local limit="timeout ${timeout} s"
+    ((timeout > 0)) || limit="no timeout"
+    guest_log "booting the $release guest (TCG, 2 vCPUs, $memory MiB), $limit"
     local start=$SECONDS rc=0
     : >"$work/console.log"
     # snapshot=on keeps the cached image untouched; its overlay goes to TMPDIR.

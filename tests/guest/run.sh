@@ -16,9 +16,9 @@
 # on the payload as bin/cgspawn-faults for test_faults.py; without it that test
 # skips (/payload/no-faults).
 # --keep leaves the boot's scratch directory (payload image, console log) and
-# the results in place and prints their paths. The browser check's screenshots
-# are copied to build/guest-screenshots/ (or $CGSPAWN_SCREENSHOTS). Exit status: 0 only if the
-# whole suite passed.
+# the results in place and prints their paths. Exit status: 0 only if the
+# whole suite passed. (The demo's browser check is tests/browser/run.sh,
+# driven from the host.)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -92,12 +92,6 @@ log "===== end of pytest output ====="
 if [[ -s $res/leaks.txt ]]; then
     log "left behind after the hub unit stopped:"
     cat "$res/leaks.txt"
-fi
-# The browser check's screenshots outlive the run's scratch directory.
-if compgen -G "$res/*.png" >/dev/null; then
-    shots=${CGSPAWN_SCREENSHOTS:-$guest_repo/build/guest-screenshots}
-    [[ $release == bookworm ]] || shots+=-$release
-    mkdir -p "$shots" && cp "$res"/*.png "$shots/" && log "screenshots: $shots/"
 fi
 log "timings ($release guest): boot $(cat "$res/boot-seconds" 2>/dev/null || echo '?') s (guest uptime at driver start)," \
     "suite $(cat "$res/suite-seconds" 2>/dev/null || echo '?') s, qemu total ${guest_seconds} s"

@@ -18,6 +18,27 @@ class _PatientServer(_proxy.Server):
 
 _proxy.Server = _PatientServer
 
+# JupyterHub 5 also bounds that whole wait by a hard-coded 15 s
+# (asyncio.wait(..., timeout=15) in ConfigurableHTTPProxy.start); a demo hub
+# on a loaded host failed there with "Waiting for proxy endpoints didn't
+# complete in 15s". The proxy module alone gets an asyncio whose wait() is
+# as patient; its only asyncio.wait is that one.
+import asyncio as _asyncio  # noqa: E402
+
+
+class _PatientAsyncio:
+    def __getattr__(self, name):
+        return getattr(_asyncio, name)
+
+    @staticmethod
+    async def wait(fs, *, timeout=None, return_when=_asyncio.ALL_COMPLETED):
+        if timeout is not None:
+            timeout = max(timeout, SLOW)
+        return await _asyncio.wait(fs, timeout=timeout, return_when=return_when)
+
+
+_proxy.asyncio = _PatientAsyncio()
+
 c.Spawner.start_timeout = SLOW
 c.Spawner.http_timeout = SLOW
 # A restarted hub checks its servers before it answers.
