@@ -21,6 +21,9 @@ FILE=VALUE``. So a key of ``unit_extra_properties`` is either
   ignored: cgroup v2 accounts whatever controller is enabled, or
 - anything else, which is rejected with :class:`PropertyError` naming the
   property and, where there is one, the CgroupSpawner option to use instead.
+
+As in SystemdSpawner (0.16+), ``{USERNAME}`` and ``{USERID}`` in the values
+are expanded per server first (:func:`expand_values`).
 """
 
 import re
@@ -33,6 +36,7 @@ __all__ = [
     "IGNORED_SYSTEMD_PROPERTIES",
     "translate_properties",
     "parse_systemd_size",
+    "expand_values",
 ]
 
 class PropertyError(ValueError):
@@ -274,6 +278,20 @@ def _convert(key, text, convert):
         return convert(text)
     except ValueError as e:
         raise PropertyError(f"unit_extra_properties[{key!r}] = {text!r}: {e}") from None
+
+
+def expand_values(properties, expand):
+    """PROPERTIES with EXPAND applied to each string value (and each string
+    of a list value); keys and other values are left as they are."""
+
+    def one(value):
+        if isinstance(value, str):
+            return expand(value)
+        if isinstance(value, (list, tuple)):
+            return [one(v) for v in value]
+        return value
+
+    return {key: one(value) for key, value in properties.items()}
 
 
 def translate_properties(properties, typed_files=None):

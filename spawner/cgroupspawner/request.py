@@ -84,8 +84,10 @@ class SpawnRequestBuilder(ValidatedOptions):
 
     def _properties(self, drop=()):
         """unit_extra_properties as translate_properties gives them (valid:
-        checked at load), without those of the typed limits in DROP."""
-        pairs = self._checked_properties(self.unit_extra_properties, self.limit_values())
+        checked at load), {USERNAME}/{USERID} expanded for this server, without
+        those of the typed limits in DROP."""
+        pairs = self._checked_properties(self.unit_extra_properties, self.limit_values(),
+                                         self._expand_user_vars)
         return [(f, v) for f, v in pairs if f not in BY_FILE or BY_FILE[f].option not in drop]
 
     def _spawn_request(self, pw, drop=()):

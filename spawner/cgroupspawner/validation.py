@@ -14,10 +14,20 @@ from traitlets import validate
 from .errors import CgroupSpawnerConfigError
 from .limits import BY_OPTION, OPTIONS, slice_set_args
 from .options import CgroupSpawnerOptions
-from .properties import PropertyError, translate_properties
+from .properties import PropertyError, expand_values, translate_properties
 from .slugs import problem as unit_name_template_problem
 
 _RANGE_RE = re.compile(r"^([0-9]{1,10})-([0-9]{1,10})$")
+# At load there is no user yet: a property value's placeholders are checked
+# with these stand-ins (a value that cannot parse with them cannot with a
+# real user either); start() expands them for its own user.
+_LOAD_TIME_VALUES = {"{USERNAME}": "user", "{USERID}": "1", "{SERVERNAME}": ""}
+
+
+def _load_time_expand(text):
+    for placeholder, value in _LOAD_TIME_VALUES.items():
+        text = text.replace(placeholder, value)
+    return text
 
 
 class ValidatedOptions(CgroupSpawnerOptions):
@@ -25,9 +35,10 @@ class ValidatedOptions(CgroupSpawnerOptions):
         """{cgroup file: option} of the typed limits set in LIMITS."""
         return {BY_OPTION[o].file: o for o, v in limits.items() if v is not None}
 
-    def _checked_properties(self, properties, limits):
+    def _checked_properties(self, properties, limits, expand=_load_time_expand):
+        """translate_properties' pairs, after EXPAND ({USERNAME}, {USERID})."""
         try:
-            return translate_properties(properties, self._typed_files(limits))
+            return translate_properties(expand_values(properties, expand), self._typed_files(limits))
         except PropertyError as e:
             raise CgroupSpawnerConfigError(f"c.CgroupSpawner.{e}") from None
 

@@ -3,7 +3,12 @@
 import pytest
 
 from cgroupspawner import CgroupSpawnerConfigError
-from cgroupspawner.properties import PropertyError, parse_systemd_size, translate_properties
+from cgroupspawner.properties import (
+    PropertyError,
+    expand_values,
+    parse_systemd_size,
+    translate_properties,
+)
 
 
 @pytest.mark.parametrize(
@@ -146,3 +151,29 @@ async def test_systemdspawner_style_config_works(make_spawner, launcher):
     i = argv.index("--tasks-max")
     assert argv[i : i + 4] == ["--tasks-max", "100", "--property", "io.weight=50"]
     assert argv.count("--property") == 1
+
+
+def test_expand_values_touches_only_string_values():
+    expand = lambda text: text.replace("{USERNAME}", "bob")  # noqa: E731
+    assert expand_values({"A": "{USERNAME}x", "B": ["{USERNAME}"], "C": 5, "{USERNAME}": "k"}, expand) == {
+        "A": "bobx", "B": ["bob"], "C": 5, "{USERNAME}": "k"}
+
+
+async def test_user_placeholders_expand_per_server(make_spawner, launcher):
+    """SystemdSpawner (0.16+) expands {USERNAME}/{USERID} in property values:
+    each server gets its own user's, not the stand-ins checked at load."""
+    make_spawner(username="alice")  # so bob's hub id is not 1, the load-time stand-in
+    spawner = make_spawner(username="bob", unit_extra_properties={
+        "MemoryHigh": "{USERID}M", "LimitNOFILE": "{USERID}000"})
+    uid = spawner.user.id
+    assert uid != 1
+    await spawner.start()
+    argv = launcher.spawn_call()["argv"]
+    assert f"memory.high={uid * 1024**2}" in argv
+    assert argv[argv.index("--rlimit") + 1] == f"NOFILE={uid}000"
+
+
+def test_user_placeholder_that_cannot_parse_is_refused_at_load(make_spawner, launcher):
+    with pytest.raises(CgroupSpawnerConfigError, match=r"MemoryHigh.*'user'"):
+        make_spawner(unit_extra_properties={"MemoryHigh": "{USERNAME}"})
+    assert launcher.calls() == []
