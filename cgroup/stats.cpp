@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "cgroup/owner.hpp"
 #include "cgroup/values.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -58,6 +59,7 @@ UnitStats read_stats(const UnitLocation& where) {
   s.cpu_weight = read_opt(dir, "cpu.weight");
   s.pids_current = read_number(dir, "pids.current");
   s.pids_max = read_opt(dir, "pids.max");
+  s.owner = read_owner(dir);
   return s;
 }
 

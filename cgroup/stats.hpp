@@ -25,6 +25,7 @@ struct UnitStats {
   std::optional<std::string> memory_max, memory_low, memory_swap_max, cpu_max, cpu_weight, pids_max;
   std::map<std::string, uint64_t> memory_events;  // low high max oom oom_kill ...
   std::map<std::string, uint64_t> cpu_stat;       // usage_usec nr_throttled ...
+  std::optional<std::string> owner;               // owner.hpp
   [[nodiscard]] uint64_t oom_kills() const;
 };
 

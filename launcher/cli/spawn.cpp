@@ -31,6 +31,10 @@ void add_target_options(CLI::App* sp, SpawnRequest& r) {
       ->required();
   sp->add_option("--slice", r.slice, "Group the unit under D/users/SLICE (created on first use)")
       ->type_name("SLICE");
+  sp->add_option("--owner", r.owner,
+                 "Record who the unit belongs to (any text, 1-4096 bytes; shown by status as "
+                 "'owner', root-written: trusted.cgspawn.owner on its cgroup)")
+      ->type_name("TEXT");
 }
 
 void add_isolation_options(CLI::App* sp, SpawnRequest& r) {

@@ -9,13 +9,13 @@ namespace cgspawn::cli {
 namespace {
 
 struct StopOptions {
-  std::string root, name;
+  std::string root, name, owner;
   double timeout = 10;
 };
 
 int run_stop(const StopOptions& o, Invocation& inv) {
   return stop_unit(open_layout(inv, o.root, o.name), o.name,
-                   std::chrono::milliseconds(std::llround(o.timeout * 1000)));
+                   std::chrono::milliseconds(std::llround(o.timeout * 1000)), o.owner);
 }
 
 }  // namespace
@@ -32,6 +32,10 @@ Subcommand add_stop(CLI::App& app) {
       ->type_name("SECS")
       ->check(kFinite)
       ->check(CLI::Range(0.0, 3600.0));
+  sub->add_option("--owner", o->owner,
+                  "Stop the unit only if it records no owner or this one (spawn --owner); "
+                  "another's is left running (exit 2)")
+      ->type_name("TEXT");
   return {sub, [o](Invocation& inv) { return run_stop(*o, inv); }};
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "cgroup/cgroup_dir.hpp"
+#include "cgroup/owner.hpp"
 #include "cgroup/slices.hpp"
 #include "common/error.hpp"
 #include "common/fd.hpp"
@@ -137,6 +138,7 @@ pid_t start_unit(const SpawnPlan& plan) {
   cg::CgroupDir unit = create_unit_cgroup(plan);
   timing_mark("cgroup");
   cg::RemoveOnFailure guard(unit);
+  if (!plan.owner.empty()) cg::record_owner(unit, plan.owner);  // before anything runs in it
   write_limits(unit, plan);
   timing_mark("limits");
   pid_t pid = start_server(unit, plan);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cgroup/names.hpp"
+#include "cgroup/owner.hpp"
 #include "cgroup/root.hpp"
 #include "common/error.hpp"
 #include "common/nss.hpp"
@@ -77,6 +78,7 @@ void plan_dynamic_user(const SpawnRequest& req, UidRange range, SpawnPlan& plan)
 void validate_request(const SpawnRequest& req) {
   cg::validate_name(req.unit, "unit");
   if (!req.slice.empty()) cg::validate_name(req.slice, "slice");
+  if (!req.owner.empty()) cg::validate_owner(req.owner);
   if (req.command.empty())
     throw_bad_request("parse command",
                       "no command given: put it after --, e.g. -- jupyterhub-singleuser");
@@ -100,6 +102,7 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolv
   plan.layout = cg::Layout(resolved.root);
   plan.unit = req.unit;
   plan.slice = req.slice;
+  plan.owner = req.owner;
   plan.limits = resolved.limits;
   plan.rlimits = resolved.rlimits;
   plan.seccomp = ns::parse_seccomp_profile(req.seccomp);

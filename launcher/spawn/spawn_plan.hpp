@@ -25,6 +25,7 @@ namespace cgspawn {
 struct SpawnRequest {
   std::string cgroup_root;  // empty: the caller's own delegated subtree
   std::string unit, user, slice;
+  std::string owner;  // --owner: recorded on the unit (cgroup/owner.hpp); empty: none
   cg::LimitFlags limits;
   std::vector<std::string> rlimits;  // --rlimit NAME=SOFT[:HARD], as given
   ns::MountRequest mounts;
@@ -55,7 +56,7 @@ struct DynamicUserPlan {
 
 struct SpawnPlan {
   cg::Layout layout{std::string{}};
-  std::string unit, slice;
+  std::string unit, slice, owner;
   std::vector<cg::LimitWrite> limits;
   std::vector<ns::Rlimit> rlimits;  // set in the child, still root, before it drops
   ns::Identity identity;

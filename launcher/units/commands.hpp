@@ -2,9 +2,8 @@
 #pragma once
 
 #include <chrono>
-#include <string>
-
 #include <optional>
+#include <string>
 
 #include "cgroup/layout.hpp"
 #include "cgroup/limits.hpp"
@@ -15,7 +14,10 @@ namespace cgspawn {
 inline constexpr int kExitNotRunning = 3;  // like `systemctl is-active`
 
 int init_root(const std::string& root);
-int stop_unit(const cg::Layout& layout, const std::string& name, std::chrono::milliseconds timeout);
+// OWNER (--owner): stop only a unit that records no owner or this one; one
+// that records another is left running (Error(BadRequest), naming both).
+int stop_unit(const cg::Layout& layout, const std::string& name, std::chrono::milliseconds timeout,
+              const std::string& owner = {});
 int unit_status(const cg::Layout& layout, const std::string& name, bool json);
 int list_units(const cg::Layout& layout, bool json);
 int cleanup_unit(const cg::Layout& layout, const std::string& name);

@@ -41,6 +41,7 @@ json to_json(const cg::UnitStats& s) {
   j["cpu_weight"] = opt(s.cpu_weight);
   j["pids_current"] = opt(s.pids_current);
   j["pids_max"] = opt(s.pids_max);
+  j["owner"] = opt(s.owner);
   return j;
 }
 
@@ -78,6 +79,7 @@ void print_text(const cg::UnitStats& s) {
   std::printf("%s%s%s: %s\n", s.where.slice.c_str(), s.where.slice.empty() ? "" : "/",
               s.where.name.c_str(), cg::to_string(s.state));
   std::printf("  cgroup:  %s\n", s.where.path.c_str());
+  if (s.owner) std::printf("  owner:   %s\n", s.owner->c_str());
   std::string pids;
   for (pid_t p : s.pids) pids += (pids.empty() ? "" : " ") + std::to_string(p);
   std::printf("  pids:    %s\n", pids.empty() ? "-" : pids.c_str());

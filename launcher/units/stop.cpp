@@ -4,11 +4,12 @@
 
 #include "cgroup/cgroup_dir.hpp"
 #include "cgroup/names.hpp"
+#include "cgroup/owner.hpp"
 #include "cgroup/slices.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
-#include "launcher/units/commands.hpp"
 #include "launcher/trace/fault_point.hpp"
+#include "launcher/units/commands.hpp"
 
 namespace cgspawn {
 
@@ -18,8 +19,22 @@ std::optional<cg::UnitLock> lock_unit(const cg::Layout& layout, const std::strin
   return std::optional<cg::UnitLock>(std::in_place, layout, name);
 }
 
-int stop_unit(const cg::Layout& layout, const std::string& name,
-              std::chrono::milliseconds timeout) {
+namespace {
+
+// Under the unit lock, so the check and the stop see the same unit.
+void check_owner(const cg::CgroupDir& unit, const std::string& name, const std::string& owner) {
+  if (owner.empty()) return;
+  auto recorded = cg::read_owner(unit);
+  if (recorded && *recorded != owner)
+    throw_bad_request("stop unit", "unit " + name + " belongs to " + *recorded + ", not to " +
+                                       owner +
+                                       ": not stopped (without --owner, stop stops any unit)");
+}
+
+}  // namespace
+
+int stop_unit(const cg::Layout& layout, const std::string& name, std::chrono::milliseconds timeout,
+              const std::string& owner) {
   // A spawn of NAME still running is waited for, then what it started is
   // stopped: the two never interleave.
   auto lock = lock_unit(layout, name);
@@ -30,6 +45,7 @@ int stop_unit(const cg::Layout& layout, const std::string& name,
     return 0;
   }
   cg::CgroupDir unit = cg::CgroupDir::open(where->path);
+  check_owner(unit, name, owner);
   if (unit.populated()) {
     unit.signal_all(SIGTERM);
     unit.signal_all(SIGCONT);  // a stopped process cannot act on SIGTERM

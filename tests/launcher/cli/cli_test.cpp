@@ -5,9 +5,11 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -249,6 +251,39 @@ TEST_F(Cli, StatusListAndCleanupFollowTheUnitsLife) {
   auto gone = cgspawn({"status", "life", "--json"});
   EXPECT_EQ(gone.status, 3);
   EXPECT_NE(gone.out.find("\"state\":\"absent\""), std::string::npos) << gone.out;
+}
+
+// The owner record (cgroup/owner.hpp): root writes it as a trusted.* xattr
+// on the unit's cgroup, status shows it, and a stop naming another owner
+// leaves the unit running.
+TEST_F(Cli, OwnerIsRecordedShownAndGuardsStop) {
+  const std::string alice = R"(["alice", ""])";
+  const std::string bob = R"(["bob", "lab"])";
+  auto r = spawn("owned", {"--user", "nobody", "--owner", alice}, {"/bin/sleep", "60"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string recorded(64, '\0');
+  ssize_t n = ::getxattr(unit_path("owned").c_str(), "trusted.cgspawn.owner", recorded.data(),
+                         recorded.size());
+  ASSERT_GT(n, 0) << std::strerror(errno);
+  EXPECT_EQ(recorded.substr(0, static_cast<std::size_t>(n)), alice);
+  auto st = cgspawn({"status", "owned", "--json"});
+  EXPECT_NE(st.out.find(R"("owner":"[\"alice\", \"\"]")"), std::string::npos) << st.out;
+  auto refused = cgspawn({"stop", "owned", "--owner", bob});
+  EXPECT_EQ(refused.status, 2) << refused.err;
+  EXPECT_NE(refused.err.find("belongs to " + alice + ", not to " + bob), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(cgspawn({"status", "owned"}).status, 0) << "a stop naming another owner stopped it";
+  EXPECT_EQ(cgspawn({"stop", "owned", "--owner", alice, "--timeout", "0"}).status, 0);
+  EXPECT_FALSE(exists(unit_path("owned")));
+  // A unit without a record (an older cgspawn's) is stopped whatever --owner says.
+  ASSERT_EQ(spawn("unowned", {"--user", "nobody"}, {"/bin/sleep", "60"}).status, 0);
+  EXPECT_NE(cgspawn({"status", "unowned", "--json"}).out.find(R"("owner":null)"),
+            std::string::npos);
+  EXPECT_EQ(cgspawn({"stop", "unowned", "--owner", bob, "--timeout", "0"}).status, 0);
+  auto bad = spawn("badowner", {"--user", "nobody", "--owner", "a\nb"}, {"/bin/true"});
+  EXPECT_EQ(bad.status, 2) << bad.err;
+  EXPECT_NE(bad.err.find("control characters"), std::string::npos) << bad.err;
+  EXPECT_FALSE(exists(unit_path("badowner")));
 }
 
 TEST_F(Cli, SliceHoldsItsUnits) {
