@@ -35,6 +35,7 @@ class SpawnRequest:
     workdir: str = None
     log_target: str = "auto"
     internal_ssl: bool = False  # the material itself goes on stdin (tls.py)
+    owner: str = None  # ownership.owner_text: recorded on the unit by cgspawn
 
 
 def limit_args(limits, properties):
@@ -59,6 +60,8 @@ def limit_args(limits, properties):
 
 def _identity_args(r):
     args = ["--unit", r.unit, "--user", r.user]
+    if r.owner:
+        args += ["--owner", r.owner]
     if r.dynamic_user:
         args += ["--dynamic-user", "--dynamic-user-shell", r.dynamic_user_shell]
         if r.dynamic_user_range:

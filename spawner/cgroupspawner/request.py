@@ -10,6 +10,7 @@ from .dynamic import dynamic_user_name
 from .errors import CgroupSpawnerConfigError
 from .launcher import DEFAULT_PATH, Cgspawn
 from .limits import BY_FILE, cpu_weight_for
+from .ownership import owner_text
 from .properties import PROTECT_PROC
 from .validation import ValidatedOptions
 
@@ -34,6 +35,11 @@ class SpawnRequestBuilder(ValidatedOptions):
             .replace("{USERID}", str(self.user.id))
             .replace("{SERVERNAME}", self.name or "")
         )
+
+    @property
+    def _owner(self):
+        """This server as cgspawn records its unit's owner (ownership.py)."""
+        return owner_text(self.user.name, self.name)
 
     @property
     def cgspawn(self):
@@ -123,6 +129,7 @@ class SpawnRequestBuilder(ValidatedOptions):
             else expand(self.user_workingdir),
             log_target=self.log_target,
             internal_ssl=bool(self.internal_ssl),
+            owner=self._owner,
         )
 
     def build_spawn_argv(self, pw, drop=()):

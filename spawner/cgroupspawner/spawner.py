@@ -16,6 +16,7 @@ from .argv import spawn_args
 from .errors import CgroupSpawnerConfigError
 from .launcher import LauncherError, OutputForwarder, encode_env_records
 from .limits import format_cpus, slice_set_args
+from .ownership import UnitOwnedError, foreign_owner, is_owner_refusal, refusal
 from .preflight import configured_options, options_to_drop
 from .request import SpawnRequestBuilder
 from .slugs import unit_name
@@ -135,7 +136,10 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         return status
 
     async def _stop_unit(self, timeout, name=None):
-        await self.cgspawn.run("stop", name or self.unit_name, "--timeout", format_cpus(timeout))
+        """Stop the unit unless it records another owner (cgspawn refuses
+        that under the unit's lock: LauncherError, is_owner_refusal)."""
+        await self.cgspawn.run("stop", name or self.unit_name, "--timeout", format_cpus(timeout),
+                               "--owner", self._owner)
 
     async def start(self):
         async with self._unit_lock:
@@ -207,6 +211,11 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         of (a remnant of an earlier install or a lost state): SystemdSpawner
         stops it and starts ours in its place, and so do we."""
         status = await self._status()
+        other = foreign_owner(status, self._owner)
+        if other is not None:
+            message = refusal(self.unit_name, other, self._owner)
+            self.log.error("user:%s %s", self._log_name, message)
+            raise UnitOwnedError(message)
         if status["state"] == "running":
             self.log.warning(
                 "user:%s unit %s is already running but unknown to JupyterHub: stopping it",
@@ -289,6 +298,11 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
                 await self._clean_up_lost_start()
             return 0
         status = await self._status()
+        other = foreign_owner(status, self._owner)
+        if other is not None:  # a name from the state that is now another server's: not ours
+            self.log.error("user:%s %s", self._log_name, refusal(self.unit_name, other, self._owner))
+            self._unit_known = False
+            return 0
         state = status["state"]
         oom = int(status.get("oom_kill") or 0)
         if state == "running":
@@ -320,8 +334,8 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         state kept, or under the template's (_take_template_name)."""
         for name in dict.fromkeys([self.unit_name, self._default_unit_name()]):
             status = await self._status(name)
-            if status["state"] == "absent":
-                continue
+            if status["state"] == "absent" or foreign_owner(status, self._owner) is not None:
+                continue  # nothing, or another server's (ownership.py)
             self.log.warning(
                 "user:%s unit %s is %s from a start the hub did not finish (it was stopped or "
                 "killed meanwhile): stopping it",
@@ -337,6 +351,12 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         whole cgroup and remove it. T is stop_timeout, or 0 when now=True."""
         timeout = 0 if now else self.stop_timeout
         async with self._unit_lock:
-            await self._stop_unit(timeout)
+            try:
+                await self._stop_unit(timeout)
+            except LauncherError as e:
+                if not is_owner_refusal(e):
+                    raise
+                # Not this server's unit (ownership.py): it stays; ours is not running.
+                self.log.error("user:%s %s", self._log_name, e)
             self._unit_known = False
             self._close_output()

@@ -22,6 +22,7 @@ import cgroupspawner.request as request_module
 from real_cgspawn import cgroup2_mount, cgspawn_binary
 
 UNIT = "jupyter-alice-singleuser"
+OWNER = '["alice", ""]'  # ownership.owner_text
 REAL_GETPWNAM = pwd.getpwnam  # before conftest's fake_passwd replaces it
 
 
@@ -68,7 +69,7 @@ async def test_cancelled_start_ends_the_launcher_then_stops_the_unit(make_spawne
     assert launcher.finished() == [], "the cancelled call ran to its end"
     # then the unit was stopped at once, after the launcher had ended
     stops = launcher.calls_of("stop")
-    assert [c["argv"][1:] for c in stops] == [["stop", UNIT, "--timeout", "0"]]
+    assert [c["argv"][1:] for c in stops] == [["stop", UNIT, "--timeout", "0", "--owner", OWNER]]
     assert "was cancelled: stopping what it started" in caplog.text
     # nothing left for the hub: not running, and the next start works
     launcher.behave()

@@ -53,3 +53,16 @@ def test_every_flag_parses(make_spawner, traits, tmp_path):
 def test_every_limit_value_is_planned(make_spawner, traits, cgroup2_child):
     rc, _, err = run(*real_argv(make_spawner, cgroup2_child, traits))
     assert rc == 2 and "user lookup" in err and NO_USER in err, err
+
+
+async def test_the_stop_argv_parses(make_spawner, launcher, tmp_path):
+    """`stop UNIT --timeout T --owner TEXT` as the spawner sends it (through
+    the fake launcher, whose record is replayed into the real binary)."""
+    root = str(tmp_path / "no-such-cgroup")
+    spawner = make_spawner(username="Zoë", cgroup_root=root, dynamic_users=True)
+    await spawner.start()
+    await spawner.stop()
+    [stop] = launcher.calls_of("stop")
+    assert "--owner" in stop["argv"]
+    rc, _, err = run(*stop["argv"][1:])
+    assert rc == 2 and f"resolve --cgroup-root: {root}" in err, err

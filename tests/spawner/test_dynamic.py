@@ -69,7 +69,8 @@ async def test_dynamic_user_spawn(make_spawner, launcher):
     argv = launcher.spawn_call()["argv"]
     i = argv.index("--user")
     assert argv[i + 1] == "zed"
-    assert argv[i + 2:i + 6] == ["--dynamic-user", "--dynamic-user-shell", "/bin/sh", "--env-stdin"]
+    assert argv[i + 2:i + 8] == ["--owner", '["zed", ""]', "--dynamic-user", "--dynamic-user-shell",
+                                 "/bin/sh", "--env-stdin"]
     # SystemdSpawner's semantics: the state directory is the working directory
     assert "--workdir" not in argv and "--dynamic-user-range" not in argv
     assert "--dynamic-user-state" not in argv

@@ -8,6 +8,7 @@ from conftest import status_json
 from cgroupspawner import CgroupSpawner, CgroupSpawnerConfigError, LauncherError
 
 UNIT = "jupyter-alice-singleuser"
+OWNER = '["alice", ""]'  # ownership.owner_text
 CGROUP = f"/sys/fs/cgroup/system.slice/jupyterhub.service/users/{UNIT}"
 
 
@@ -56,7 +57,7 @@ async def test_start_stops_a_lost_running_unit(make_spawner, launcher, caplog):
         await spawner.start()
     calls = argvs(launcher)
     assert [c[0] for c in calls] == ["status", "stop", "spawn", "status"]
-    assert calls[1] == ["stop", UNIT, "--timeout", "3"]
+    assert calls[1] == ["stop", UNIT, "--timeout", "3", "--owner", OWNER]
     assert "already running but unknown to JupyterHub" in caplog.text
 
 
@@ -165,7 +166,7 @@ async def test_poll_after_a_start_the_hub_never_finished_stops_its_unit(
     spawner.load_state(saved)
     launcher.behave(status=status_json(state))
     assert await spawner.poll() == 0
-    assert argvs(launcher)[-2:] == [["status", UNIT, "--json"], ["stop", UNIT, "--timeout", "1"]]
+    assert argvs(launcher)[-2:] == [["status", UNIT, "--json"], ["stop", UNIT, "--timeout", "1", "--owner", OWNER]]
     assert f"unit {UNIT} is {state} from a start the hub did not finish" in caplog.text
 
 
@@ -184,7 +185,7 @@ async def test_poll_after_a_lost_start_under_the_templates_name_stops_that_unit(
     launcher.behave(status=[status_json("absent"), status_json("running")])
     assert await spawner.poll() == 0
     assert argvs(launcher) == [["status", "jupyter-alice-old", "--json"], ["status", UNIT, "--json"],
-                               ["stop", UNIT, "--timeout", "1"]]
+                               ["stop", UNIT, "--timeout", "1", "--owner", OWNER]]
 
 
 async def test_poll_running(make_spawner, launcher):
@@ -262,7 +263,7 @@ async def test_stop(make_spawner, launcher, traits, now, timeout):
     spawner = make_spawner(**traits)
     await spawner.start()
     await spawner.stop(now=now)
-    assert argvs(launcher)[-1] == ["stop", UNIT, "--timeout", timeout]
+    assert argvs(launcher)[-1] == ["stop", UNIT, "--timeout", timeout, "--owner", OWNER]
     # stopped: poll does not report it running
     assert await spawner.poll() == 0
 

@@ -5,6 +5,7 @@ import pytest
 from cgroupspawner import CgroupSpawner, CgroupSpawnerConfigError
 
 UNIT = "jupyter-alice-singleuser"
+OWNER = '["alice", ""]'  # ownership.owner_text: recorded on the unit
 
 
 def spawn_argv(launcher, mid=(), *, seccomp="default", post=(), slice_=None,
@@ -13,7 +14,7 @@ def spawn_argv(launcher, mid=(), *, seccomp="default", post=(), slice_=None,
     --setenv-defaults and --protect-proc/--seccomp, post = those after --seccomp."""
     proc = ["--protect-proc", protect_proc] if protect_proc != "default" else []
     return (
-        [str(launcher.path), "spawn", "--unit", UNIT, "--user", "alice"]
+        [str(launcher.path), "spawn", "--unit", UNIT, "--user", "alice", "--owner", OWNER]
         + (["--slice", slice_] if slice_ else [])
         + ["--env-stdin", "--setenv-defaults", *mid, *proc, "--seccomp", seccomp, *post]
         + ["--", "jupyterhub-singleuser"]
@@ -29,7 +30,7 @@ async def started(make_spawner, launcher, **traits):
 async def test_defaults(make_spawner, launcher):
     spawner, argv = await started(make_spawner, launcher)
     assert argv == [
-        str(launcher.path), "spawn", "--unit", UNIT, "--user", "alice",
+        str(launcher.path), "spawn", "--unit", UNIT, "--user", "alice", "--owner", OWNER,
         "--env-stdin", "--setenv-defaults", "--protect-proc", "invisible", "--seccomp", "default",
         "--", "jupyterhub-singleuser",
     ]

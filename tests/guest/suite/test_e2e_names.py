@@ -6,17 +6,23 @@ the other's running server for a lost one and stopped it. Here both run at
 once, next to a user whose name needs escaping (`ann+test@example.org`),
 and stopping one leaves the others running.
 
+A unit records its (hub user, server) as cgspawn wrote it, so a name an
+older CgroupSpawner kept in the hub's state, now another server's, is
+neither stopped nor adopted.
+
 And a config left under c.SystemdSpawner.* after the one-line switch still
 sets the limits and isolation (traitlets would read only c.CgroupSpawner).
 """
 import errno
+import json
 import os
 import re
+import sqlite3
 import urllib.parse
 
 import pytest
 
-from e2e.hub import D, alive, cgroup_pids, read, unit_cgroup, wait_for
+from e2e.hub import D, HUB_UNIT, SLOW, alive, cgroup_pids, read, systemctl, unit_cgroup, wait_for
 from test_e2e_dynamic import dyn_state  # noqa: F401 (fixture)
 from test_e2e_hub import TIMEOUT, hubs, mount_of  # noqa: F401 (fixture)
 
@@ -114,3 +120,42 @@ def test_e2e_a_systemdspawner_config_keeps_its_limits(hubs):  # noqa: F811
             open(f"/proc/{state['pid']}/root/etc/e2e-should-not-exist", "w").close()
         assert e.value.errno == errno.EROFS, e.value
         hub.stop_server("alice")
+
+
+def test_e2e_a_unit_that_records_another_server_is_left_alone(hubs, dyn_state):  # noqa: F811
+    """ann.lee's server runs as jupyter-ann_2elee-singleuser (escaped). User
+    ann_2elee's state, as a CgroupSpawner from before escaping kept it, names
+    that same unit: ann_2elee's start must fail naming both and leave
+    ann.lee's server running, where it used to stop it as a lost unit."""
+    unit = "jupyter-ann_2elee-singleuser"
+    hub = hubs.new()
+    with hubs.diagnose():
+        hub.write_config(users=("ann.lee", "ann_2elee"), cleanup_servers=False, extra=f"""
+            c.CgroupSpawner.dynamic_users = True
+            c.CgroupSpawner.dynamic_user_state = "{dyn_state}"
+        """)
+        hub.install_units()
+        hub.start()
+        # ann_2elee's server once, so the hub has its spawner's state row
+        hub.start_server("ann_2elee")
+        hub.stop_server("ann_2elee")
+        _, model = hub.start_server("ann.lee")
+        pid = model["servers"][""]["state"]["pid"]
+        assert model["servers"][""]["state"]["unit_name"] == unit
+        systemctl("stop", HUB_UNIT, timeout=SLOW)  # the servers' unit keeps ann.lee's
+        with sqlite3.connect(os.path.join(hub.state, "jupyterhub.sqlite")) as db:
+            (row_id, state), = db.execute(
+                "SELECT spawners.id, spawners.state FROM spawners JOIN users"
+                " ON spawners.user_id = users.id WHERE users.name = ? AND spawners.name = ''",
+                ("ann_2elee",)).fetchall()
+            state = dict(json.loads(state or "{}"), unit_name=unit)
+            db.execute("UPDATE spawners SET state = ? WHERE id = ?", (json.dumps(state), row_id))
+        hub.start()
+        status, body = hub.api("POST", "/hub/api/users/ann_2elee/server", timeout=SLOW)
+        assert status in (202, 500), f"POST ann_2elee's server -> {status}: {body}"
+        hub.wait_server("ann_2elee", ready=False)
+        assert alive(pid) and pid in cgroup_pids(unit_cgroup(unit)), "ann.lee's server was stopped"
+        assert hub.user_model("ann.lee")["servers"][""]["ready"]
+        why = (f"unit {unit} belongs to user 'ann.lee', default server, not to user 'ann_2elee',"
+               " default server")
+        wait_for(lambda: why in hub.journal(), 60, f"the hub's log to say {why!r}", interval=5)
