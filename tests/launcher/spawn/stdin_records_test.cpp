@@ -52,7 +52,8 @@ TEST(StdinRecords, MaterialFirstThenTheEnvironment) {
 }
 
 TEST(StdinRecords, WithoutTheFlagTheEnvironmentIsAllThereIs) {
-  SpawnStdin in = split_spawn_stdin("A=1\0"s, false);
+  const std::string data = "A=1\0"s;  // outlives IN, whose env is a view into it
+  SpawnStdin in = split_spawn_stdin(data, false);
   EXPECT_FALSE(in.tls);
   EXPECT_EQ(in.env, "A=1\0"s);
   EXPECT_NE(refusal(records() + "A=1\0"s, false).find("--internal-ssl was not given"),
