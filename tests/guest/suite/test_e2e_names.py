@@ -153,8 +153,16 @@ def test_e2e_a_unit_that_records_another_server_is_left_alone(hubs, dyn_state): 
         hub.start()
         status, body = hub.api("POST", "/hub/api/users/ann_2elee/server", timeout=SLOW)
         assert status in (202, 500), f"POST ann_2elee's server -> {status}: {body}"
-        hub.wait_server("ann_2elee", ready=False)
+
+        def settled():
+            server = hub.user_model("ann_2elee")["servers"].get("")
+            if server is None:
+                return "failed"
+            return "started" if server.get("ready") and not server.get("pending") else None
+
+        outcome = wait_for(settled, SLOW, "ann_2elee's start to end", interval=2)
         assert alive(pid) and pid in cgroup_pids(unit_cgroup(unit)), "ann.lee's server was stopped"
+        assert outcome == "failed", "ann_2elee's server started (in ann.lee's unit's place?)"
         assert hub.user_model("ann.lee")["servers"][""]["ready"]
         why = (f"unit {unit} belongs to user 'ann.lee', default server, not to user 'ann_2elee',"
                " default server")
