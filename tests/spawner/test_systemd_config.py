@@ -63,3 +63,20 @@ def test_reading_the_systemdspawner_section_is_said_once(make_spawner, caplog, m
     for _ in range(2):
         spawner_from(make_spawner, {"SystemdSpawner": {"isolate_tmp": True}})
     assert caplog.text.count("CgroupSpawner reads c.SystemdSpawner.*") == 1
+
+
+def test_the_readme_worked_example_maps_as_it_says(make_spawner):
+    """The migration section's example config, run as a config file is."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("A worked example:", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    config = Config()
+    exec(block, {"c": config})  # noqa: S102 (the project's own README)
+    assert config.JupyterHub.spawner_class == "cgroup"
+    argv = make_spawner(config=config).build_spawn_argv(PW)
+    for flag, value in [("--memory-max", str(1 << 30)), ("--cpu-max", "1"), ("--read-only", "/"),
+                        ("--read-write", "/home/alice"), ("--rlimit", "NOFILE=16384")]:
+        assert argv[argv.index(flag) + 1] == value, (flag, argv)
+    assert "--private-tmp" in argv and "--private-devices" in argv
+    assert "--allow-new-privileges" not in argv
