@@ -12,6 +12,13 @@ state = env["CGSPAWN_DEMO_STATE"]
 
 c.JupyterHub.bind_url = env.get("CGSPAWN_DEMO_BIND", "http://127.0.0.1:8000")
 c.JupyterHub.hub_ip = "127.0.0.1"
+# The proxy's API (8001) and the hub (8081) by default, unless demo.sh
+# --port took one of those for the public side: then the next free pair.
+_public = int(c.JupyterHub.bind_url.rstrip("/").rsplit(":", 1)[1])
+_api, _hub = [p for p in range(8001, 8100) if p != _public][:1] + [
+    p for p in range(8081, 8180) if p != _public][:1]
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{_api}"
+c.JupyterHub.hub_port = _hub
 c.JupyterHub.db_url = f"sqlite:///{state}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{state}/jupyterhub_cookie_secret"
 c.ConfigurableHTTPProxy.pid_file = f"{state}/jupyterhub-proxy.pid"

@@ -32,6 +32,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 # One line, so neither editor's auto-indent can change it; typed as a
@@ -213,12 +214,29 @@ class Check:
             f"`id` in the terminal names {found.group(1)!r}, not the login name {self.user!r}")
         self.say(f"terminal OK: {found.group(0)}")
 
+    @staticmethod
+    def clicked(selector):
+        """A wait condition: True once the element SELECTOR is shown and a
+        click on it went through."""
+        def click(d):
+            for e in d.find_elements(By.CSS_SELECTOR, selector):
+                if e.is_displayed() and e.is_enabled():
+                    try:
+                        e.click()
+                        return True
+                    except WebDriverException:  # not interactable yet, or covered
+                        return False
+            return False
+        return click
+
     def classic_notebook(self):
         d = self.driver
         self.wait(lambda d: d.find_elements(By.ID, "notebook_list"), "the file list")
-        self.shot("tree")
         tree = d.current_window_handle
-        d.find_element(By.CSS_SELECTOR, "#new-buttons > button").click()
+        # The button is in the page's HTML before its scripts have drawn the
+        # page (a blank page under emulation): click once it takes the click.
+        self.wait(self.clicked("#new-buttons > button"), "the New button to take a click")
+        self.shot("tree")
         self.wait(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, "#kernel-python3 a")
                              if e.is_displayed()], "New > Python 3")[0].click()
         self.wait(lambda d: len(d.window_handles) > 1, "the new notebook's tab")
