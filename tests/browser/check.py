@@ -185,10 +185,15 @@ class Check:
         editor = self.wait(lambda d: [e for e in d.find_elements(
             By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-content") if e.is_displayed()],
             "the notebook's first cell")[0]
+        # Run once the kernel is idle: a cell run while it starts (a minute
+        # under emulation) was lost when JupyterLab reconnected the session
+        # (CI rehearsal: the prompt stayed "[ ]", the kernel idle, no output).
+        self.wait(lambda d: d.execute_script("return document.body.innerText.includes('| Idle')"),
+                  "the notebook's kernel to be idle")
         self.type_cell_and_run(editor)
         out = self.wait(lambda d: [e.text for e in d.find_elements(
             By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output")
-            if "MEMORY_MAX=" in e.text], "the cell's output (the kernel starts first)")
+            if "MEMORY_MAX=" in e.text], "the cell's output")
         self.shot("notebook-cell")
         return self.check_cell(out[0])
 
