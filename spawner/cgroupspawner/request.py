@@ -101,6 +101,7 @@ class SpawnRequestBuilder(ValidatedOptions):
         to leave out (the preflight's, with require_enforced_limits = False)."""
         expand = self._expand_user_vars
         isolate_devices = self.isolate_devices and "isolate_devices" not in drop
+        properties = self._properties(drop)  # translated once, for the limits and ProtectProc
 
         def paths(option):
             return [] if option in drop else [expand(p) for p in getattr(self, option) or []]
@@ -115,14 +116,14 @@ class SpawnRequestBuilder(ValidatedOptions):
             dynamic_user_state=self.dynamic_user_state,
             slice=self.slice,
             limits={k: v for k, v in self.limit_values().items() if k not in drop},
-            properties=self._properties(drop),
+            properties=properties,
             private_tmp=self.isolate_tmp and "isolate_tmp" not in drop,
             private_devices=isolate_devices,
             devices=list(self.devices) if isolate_devices else [],
             read_only=paths("readonly_paths"),
             read_write=paths("readwrite_paths"),
             seccomp="none" if "seccomp_profile" in drop else self.seccomp_profile,
-            protect_proc=dict(self._properties(drop)).get(PROTECT_PROC, self.protect_proc.lower()),
+            protect_proc=dict(properties).get(PROTECT_PROC, self.protect_proc.lower()),
             allow_new_privileges=not self.disable_user_sudo or "disable_user_sudo" in drop,
             workdir=None
             if self.user_workingdir is None or self.dynamic_users
