@@ -15,8 +15,8 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 # The proxy's API (8001) and the hub (8081) by default, unless demo.sh
 # --port took one of those for the public side: then the next free pair.
 _public = int(c.JupyterHub.bind_url.rstrip("/").rsplit(":", 1)[1])
-_api, _hub = [p for p in range(8001, 8100) if p != _public][:1] + [
-    p for p in range(8081, 8180) if p != _public][:1]
+_api = 8001 if _public != 8001 else 8002
+_hub = 8081 if _public != 8081 else 8082
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{_api}"
 c.JupyterHub.hub_port = _hub
 c.JupyterHub.db_url = f"sqlite:///{state}/jupyterhub.sqlite"
