@@ -3,11 +3,15 @@
 // resolve, judge, plan, judge) and launcher/spawn/spawn.cpp carries it out.
 #include "launcher/spawn/spawn.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <iostream>
 
 #include "common/error.hpp"
 #include "launcher/cli/subcommands.hpp"
 #include "launcher/logging/logging.hpp"
+#include "launcher/spawn/plan_json.hpp"
 #include "launcher/spawn/request.hpp"
 #include "launcher/spawn/stdin_records.hpp"
 #include "launcher/trace/timings.hpp"
@@ -131,7 +135,18 @@ void add_execution_options(CLI::App* sp, SpawnRequest& r) {
       ->type_name("CMD");
 }
 
-int run_spawn(SpawnRequest req, Invocation& inv) {
+// --dry-run: the plan as JSON on stdout, nothing created, nothing logged to
+// the journal. Exit 0 when a spawn would go ahead, else the status of the
+// first host check it would fail (each also said on stderr).
+int print_plan(const SpawnRequest& req, const std::string& env, const Access& access) {
+  HostChecks checks(true);
+  SpawnPlan plan = prepare_spawn(req, env, access, checks);
+  std::cout << plan_json(plan, checks.failed()) << '\n';
+  for (const auto& e : checks.failed()) spdlog::warn("a spawn would stop here: {}", e.what());
+  return checks.failed().empty() ? 0 : exit_status(checks.failed().front().kind());
+}
+
+int run_spawn(SpawnRequest req, bool dry_run, Invocation& inv) {
   if (inv.server_command()) {
     if (!req.command.empty())
       throw_bad_request("parse command", "'" + req.command.front().substr(0, 80) +
@@ -141,10 +156,11 @@ int run_spawn(SpawnRequest req, Invocation& inv) {
   }
   const Access& access = inv.access();
   timing_mark("policy");
-  setup_logging(req.unit, req.user);
+  if (!dry_run) setup_logging(req.unit, req.user);
   timing_mark("logging");
   std::string env =
       req.env_stdin ? read_spawn_stdin(STDIN_FILENO, req.internal_ssl) : std::string{};
+  if (dry_run) return print_plan(req, env, access);
   SpawnPlan plan = prepare_spawn(req, env, access);
   timing_mark("plan");
   return spawn(std::move(plan), allowed_uids(access));
@@ -154,6 +170,7 @@ int run_spawn(SpawnRequest req, Invocation& inv) {
 
 Subcommand add_spawn(CLI::App& app) {
   auto r = std::make_shared<SpawnRequest>();
+  auto dry_run = std::make_shared<bool>(false);
   auto* sub = app.add_subcommand("spawn",
                                  "Start a server in D/users/[SLICE/]NAME and exit once it "
                                  "has been exec'd; prints its pid");
@@ -162,7 +179,11 @@ Subcommand add_spawn(CLI::App& app) {
   add_isolation_options(sub, *r);
   add_dynamic_user_options(sub, *r);
   add_execution_options(sub, *r);
-  return {sub, [r](Invocation& inv) { return run_spawn(*r, inv); }};
+  sub->add_flag("--dry-run", *dry_run,
+                "Check and plan the request, print the plan as JSON (environment names only) and "
+                "create nothing; exit 0 when a spawn would go ahead, else the status of the first "
+                "host check it would fail (cgroup root, user account, controllers)");
+  return {sub, [r, dry_run](Invocation& inv) { return run_spawn(*r, *dry_run, inv); }};
 }
 
 }  // namespace cgspawn::cli

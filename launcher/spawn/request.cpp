@@ -7,16 +7,21 @@
 
 namespace cgspawn {
 
-ResolvedRequest resolve_request(const SpawnRequest& req, std::string root) {
+ResolvedRequest resolve_request(const SpawnRequest& req, std::string root, HostChecks& checks) {
   ResolvedRequest r;
   r.root = std::move(root);
   r.limits = cg::plan_limits(req.limits);
   r.rlimits = ns::parse_rlimits(req.rlimits);
   if (!req.dynamic_user)
-    r.account = ns::lookup_user(req.user);
+    checks.pass([&] { r.account = ns::lookup_user(req.user); });
   else if (!req.dynamic_user_range.empty())
     r.dynamic_user_range = parse_uid_range(req.dynamic_user_range);
   return r;
+}
+
+ResolvedRequest resolve_request(const SpawnRequest& req, std::string root) {
+  HostChecks strict(false);
+  return resolve_request(req, std::move(root), strict);
 }
 
 SpawnQuery spawn_query(const SpawnRequest& req, const ResolvedRequest& resolved) {
@@ -39,12 +44,20 @@ void drop_env(const Policy& policy, EnvList& env) {
   std::erase_if(env, [&](const auto& kv) { return env_always_dropped(policy, kv.first); });
 }
 
-SpawnPlan prepare_spawn(const SpawnRequest& req, std::string_view env_data, const Access& access) {
+SpawnPlan prepare_spawn(const SpawnRequest& req, std::string_view env_data, const Access& access,
+                        HostChecks& checks) {
   validate_request(req);
   const Policy* policy = access.policy ? &*access.policy : nullptr;
-  ResolvedRequest resolved = resolve_request(
-      req, policy ? policy_root(*policy, req.cgroup_root) : cg::resolve_root(req.cgroup_root));
-  if (policy) {
+  // A dry run goes on with the root as given when it does not resolve.
+  std::string root = req.cgroup_root;
+  bool rooted = true;
+  if (policy)
+    root = policy_root(*policy, req.cgroup_root);
+  else
+    rooted = checks.pass([&] { root = cg::resolve_root(req.cgroup_root); });
+  ResolvedRequest resolved = resolve_request(req, root, checks);
+  const bool known_user = req.dynamic_user || resolved.account;
+  if (policy && known_user) {  // an unknown user is refused already, in a dry run
     enforce_request(*policy, access.who(), spawn_query(req, resolved));
     // The policy's range, whatever the request said (it may only repeat it).
     resolved.dynamic_user_range = policy_dynamic_user_range(*policy);
@@ -54,7 +67,13 @@ SpawnPlan prepare_spawn(const SpawnRequest& req, std::string_view env_data, cons
     enforce_mounts(*policy, plan.mounts);
     drop_env(*policy, plan.env);
   }
+  if (rooted) checks.pass([&] { check_limits_enforceable(plan); });
   return plan;
+}
+
+SpawnPlan prepare_spawn(const SpawnRequest& req, std::string_view env_data, const Access& access) {
+  HostChecks strict(false);
+  return prepare_spawn(req, env_data, access, strict);
 }
 
 std::optional<UidRange> allowed_uids(const Access& access) {

@@ -15,17 +15,6 @@
 namespace cgspawn {
 namespace {
 
-// Limits need their controller enabled for the unit's parent, and --property
-// files must be ones this kernel offers: D/users (or the slice) carries the
-// same interface files as its children will.
-void check_limits_enforceable(const SpawnPlan& plan) {
-  cg::CgroupDir users = plan.layout.open_users();
-  if (!plan.slice.empty() && plan.layout.is_slice(plan.slice))
-    cg::check_enforceable(plan.limits, cg::CgroupDir::open(users.path() + "/" + plan.slice), users);
-  else
-    cg::check_enforceable(plan.limits, users, users);
-}
-
 // What holds NAME in the user or group database, if anything. A source that
 // cannot answer throws: the name may be an account's (issue 13).
 std::optional<std::string> account_named(const std::string& name) {
@@ -75,6 +64,17 @@ void plan_dynamic_user(const SpawnRequest& req, UidRange range, SpawnPlan& plan)
 
 }  // namespace
 
+// Limits need their controller enabled for the unit's parent, and --property
+// files must be ones this kernel offers: D/users (or the slice) carries the
+// same interface files as its children will.
+void check_limits_enforceable(const SpawnPlan& plan) {
+  cg::CgroupDir users = plan.layout.open_users();
+  if (!plan.slice.empty() && plan.layout.is_slice(plan.slice))
+    cg::check_enforceable(plan.limits, cg::CgroupDir::open(users.path() + "/" + plan.slice), users);
+  else
+    cg::check_enforceable(plan.limits, users, users);
+}
+
 void validate_request(const SpawnRequest& req) {
   cg::validate_name(req.unit, "unit");
   if (!req.slice.empty()) cg::validate_name(req.slice, "slice");
@@ -111,11 +111,14 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolv
 
   ns::MountRequest mounts = req.mounts;
   mounts.server_tls = req.internal_ssl;
-  if (!resolved.account) {
+  if (req.dynamic_user) {
     plan_dynamic_user(req, resolved.dynamic_user_range.value_or(UidRange{}), plan);
     // Its namespace shows it in passwd/group, and its home stays writable.
     mounts.amended_files.insert(mounts.amended_files.end(), {"/etc/passwd", "/etc/group"});
     mounts.state_dirs.push_back(plan.identity.home);
+  } else if (!resolved.account) {  // a dry run's unknown user: the name alone
+    plan.identity =
+        ns::Identity{req.user, static_cast<uid_t>(-1), static_cast<gid_t>(-1), "", "", false};
   } else {
     plan.identity = *resolved.account;
     if (plan.identity.uid == 0 && !req.allow_root)
@@ -145,8 +148,6 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolv
   plan.argv = req.command;
   plan.workdir_is_default = req.workdir.empty();
   plan.workdir = plan.workdir_is_default ? plan.identity.home : req.workdir;
-
-  check_limits_enforceable(plan);
   return plan;
 }
 

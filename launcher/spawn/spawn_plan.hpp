@@ -90,8 +90,14 @@ struct ResolvedRequest {
 // Error(BadRequest).
 void validate_request(const SpawnRequest& req);
 
+// Limits need their controller enabled for the unit's parent, and --property
+// files must be ones this kernel offers. Error(BadRequest) naming the file.
+void check_limits_enforceable(const SpawnPlan& plan);
+
 // ENV_DATA: the bytes read from stdin (only used with env_stdin): with
 // internal_ssl, the SSL material and then the environment records.
+// RESOLVED.account is nullopt for --dynamic-user, and in a dry run for a user
+// that was not found (the plan then carries the name alone).
 SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolved,
                           std::string_view env_data);
 

@@ -289,6 +289,7 @@ def make_spawner(db, launcher):
         kwargs.setdefault("launcher_path", str(launcher.path))
         kwargs.setdefault("oauth_client_id", f"jupyterhub-user-{username}")
         kwargs.setdefault("api_token", f"secret-token-{username}-{os.urandom(8).hex()}")
-        return user._new_spawner(server_name, spawner_class=CgroupSpawner, **kwargs)
+        spawner_class = kwargs.pop("spawner_class", CgroupSpawner)
+        return user._new_spawner(server_name, spawner_class=spawner_class, **kwargs)
 
     return make

@@ -2,10 +2,17 @@
 $<TARGET_FILE:cgspawn>; run.sh the build tree's). Missing is a failure, not
 a skip: these tests are what holds the spawner to the binary."""
 
+import json
 import os
 import subprocess
 
 import pytest
+
+# The refusals a dry run may list for the spawner's requests on a test host:
+# its state, not the request (no delegated root here, no such account, a
+# controller not enabled). Anything else is a break of the contract.
+HOST_STATE_STEPS = {"resolve --cgroup-root", "resolve cgroup root", "open users cgroup",
+                    "user lookup", "check controllers"}
 
 
 def cgspawn_binary():
@@ -48,3 +55,27 @@ def cgroup2_child():
         yield path
     finally:
         os.rmdir(path)
+
+
+async def planned(spawner, launcher):
+    """Start SPAWNER through the fake launcher, then replay the spawn call it
+    recorded (argv and stdin, exactly as sent) into the real `cgspawn spawn
+    --dry-run`: the plan cgspawn would carry out, as a dict. Fails when
+    cgspawn refuses the request for anything but this host's state."""
+    await spawner.start()
+    await spawner.stop()
+    [call] = launcher.calls_of("spawn")
+    sub, *rest = call["argv"][1:]
+    assert sub == "spawn", call["argv"]
+    rc, out, err = run(sub, "--dry-run", *rest, stdin=call["stdin"])
+    assert out, f"cgspawn refused the spawner's request (exit {rc}): {err}"
+    plan = json.loads(out)
+    steps = [r["step"] for r in plan["refusals"]]
+    assert set(steps) <= HOST_STATE_STEPS, (steps, err)
+    assert rc == (plan["refusals"][0]["exit"] if steps else 0), (rc, err)
+    return plan
+
+
+def mounts(plan):
+    """The plan's mount steps as (kind, path) pairs, in order."""
+    return [(m["kind"], m["path"]) for m in plan["mounts"]]

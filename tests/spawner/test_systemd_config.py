@@ -3,9 +3,12 @@ one-line switch keeps a SystemdSpawner config's limits and isolation, and
 c.CgroupSpawner.* wins where both sections set an option."""
 
 import logging
+import os
 import pwd
 
-from real_cgspawn import run
+import pytest
+from conftest import FAKE_USERS
+from real_cgspawn import mounts, planned
 from traitlets.config import Config
 
 from cgroupspawner import CgroupSpawner
@@ -41,11 +44,39 @@ def test_a_systemdspawner_section_gives_the_same_argv_as_our_own(make_spawner):
     assert "--private-tmp" in argv and "--private-devices" in argv
 
 
-def test_the_real_cgspawn_takes_that_argv(make_spawner, tmp_path):
-    root = str(tmp_path / "no-such-cgroup")
-    theirs = spawner_from(make_spawner, {"SystemdSpawner": {**SYSTEMD_SETTINGS, "cgroup_root": root}})
-    rc, _, err = run(*theirs.build_spawn_argv(PW)[1:])
-    assert rc == 2 and f"resolve --cgroup-root: {root}" in err, err
+ANN = "cgspawnann"  # plain a-z: kept as it is in the unit name
+
+
+@pytest.fixture
+def ann_home(monkeypatch):
+    """A hub user whose /home/NAME exists for the test (cgspawn resolves
+    --read-write paths when it plans): made here, removed after."""
+    home = f"/home/{ANN}"
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make /home/" + ANN)
+    monkeypatch.setitem(FAKE_USERS, ANN, (ANN, "x", 3001, 3001, "", home, "/bin/bash"))
+    monkeypatch.setitem(FAKE_USERS, f"jupyter-{ANN}", (f"jupyter-{ANN}", "x", 3002, 3002, "",
+                                                       f"/home/jupyter-{ANN}", "/bin/bash"))
+    os.makedirs(home, exist_ok=False)
+    try:
+        yield ANN
+    finally:
+        os.rmdir(home)
+
+
+async def test_the_real_cgspawn_plans_that_config(make_spawner, launcher, ann_home):
+    config = Config()
+    for name, value in SYSTEMD_SETTINGS.items():
+        setattr(config.SystemdSpawner, name, value)
+    config.SystemdSpawner.cgroup_root = "/nonexistent/cgspawn-contract-root"
+    plan = await planned(make_spawner(username=ann_home, config=config), launcher)
+    assert plan["unit"] == f"jupyter-{ann_home}"
+    assert plan["limits"] == {"memory.max": str(4 << 30), "cpu.max": "200000 100000",
+                              "pids.max": "200"}
+    assert plan["rlimits"] == {"NOFILE": {"soft": 16384, "hard": 16384}}
+    assert mounts(plan)[:2] == [("PrivateTmp", "/tmp"), ("PrivateDevices", "/dev")]
+    assert mounts(plan)[-2:] == [("ReadWritePaths", f"/home/{ann_home}"), ("ReadOnlyPaths", "/")]
+    assert plan["no_new_privs"] and plan["workdir"] == f"/home/{ann_home}"
 
 
 def test_our_own_section_wins_where_both_set_an_option(make_spawner):
