@@ -13,6 +13,8 @@
 
 #include "common/error.hpp"
 #include "namespaces/mounts.hpp"
+
+#include "namespaces/cgroup_view.hpp"
 #include "namespaces/paths.hpp"
 
 namespace cgspawn::ns {
@@ -131,6 +133,7 @@ void add_fresh_filesystems(const MountRequest& request, MountPlan& plan,
   }
   plan.proc_hidepid = hidepid_of(request.protect_proc);
   if (!plan.proc_hidepid.empty()) plan.steps.push_back({MountStep::Kind::ProtectProc, "/proc"});
+  if (request.cgroup_namespace) plan.steps.push_back({MountStep::Kind::CgroupView, kCgroupView});
   // Before the read-write binds and the read-only walk (which covers it too).
   if (request.server_tls) plan.steps.push_back({MountStep::Kind::ServerTls, kServerTlsMount});
 }

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "namespaces/cgroup_view.hpp"
 #include "namespaces/mount_table.hpp"
 #include "namespaces/private_devices.hpp"
 
@@ -124,6 +125,9 @@ void enter_mount_namespace(const MountPlan& plan) {
         break;
       case MountStep::Kind::ProtectProc:
         mount_private_proc(plan.proc_hidepid);
+        break;
+      case MountStep::Kind::CgroupView:
+        enter_own_cgroup_view();
         break;
       case MountStep::Kind::ServerTls:
         if (!plan.server_tls)

@@ -33,12 +33,23 @@ struct MountRequest {
   // --internal-ssl: the server's key, certificate and CA at the fixed
   // kServerTlsDir (server_tls.hpp); the material itself comes from stdin.
   bool server_tls = false;
+  // A cgroup namespace rooted at the server's own cgroup, mounted read-only
+  // at /sys/fs/cgroup (cgroup_view.hpp): the server reads its own limits
+  // there (memory.max, cpu.max, pids.max), not the host's tree.
+  bool cgroup_namespace = false;
 };
 
 // One step of the plan, in the order it will be applied.
 struct MountStep {
   enum class Kind {
-    AmendFile, PrivateTmp, PrivateDevices, ProtectProc, ServerTls, ReadWrite, ReadOnly
+    AmendFile,
+    PrivateTmp,
+    PrivateDevices,
+    ProtectProc,
+    CgroupView,
+    ServerTls,
+    ReadWrite,
+    ReadOnly
   } kind;
   std::string path;
 };

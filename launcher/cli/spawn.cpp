@@ -66,6 +66,11 @@ void add_isolation_options(CLI::App* sp, SpawnRequest& r) {
                  "server's own with that hidepid= (systemd's ProtectProc=, kernel >= 5.8)")
       ->type_name("MODE")
       ->group(iso);
+  sp->add_flag("--no-cgroup-namespace", r.no_cgroup_namespace,
+               "Leave the server the host's /sys/fs/cgroup and cgroup namespace (by default it "
+               "gets a cgroup namespace rooted at its unit, mounted read-only at /sys/fs/cgroup: "
+               "its own memory.max, cpu.max, pids.max there)")
+      ->group(iso);
   sp->add_option("--seccomp", r.seccomp,
                  "Syscall filter: default (deny " + ns::default_denied_summary() + ") or none")
       ->type_name("PROFILE")

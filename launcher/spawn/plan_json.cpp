@@ -13,11 +13,12 @@ using json = nlohmann::ordered_json;
 using Kind = ns::MountStep::Kind;
 
 // The systemd setting each mount step stands for, as the README names them.
-constexpr std::array<std::pair<Kind, const char*>, 7> kMountKinds{{
+constexpr std::array<std::pair<Kind, const char*>, 8> kMountKinds{{
     {Kind::AmendFile, "AmendFile"},
     {Kind::PrivateTmp, "PrivateTmp"},
     {Kind::PrivateDevices, "PrivateDevices"},
     {Kind::ProtectProc, "ProtectProc"},
+    {Kind::CgroupView, "CgroupNamespace"},
     {Kind::ServerTls, "ServerTls"},
     {Kind::ReadWrite, "ReadWritePaths"},
     {Kind::ReadOnly, "ReadOnlyPaths"},

@@ -111,6 +111,7 @@ SpawnPlan make_spawn_plan(const SpawnRequest& req, const ResolvedRequest& resolv
 
   ns::MountRequest mounts = req.mounts;
   mounts.server_tls = req.internal_ssl;
+  mounts.cgroup_namespace = !req.no_cgroup_namespace;
   if (req.dynamic_user) {
     plan_dynamic_user(req, resolved.dynamic_user_range.value_or(UidRange{}), plan);
     // Its namespace shows it in passwd/group, and its home stays writable.

@@ -32,6 +32,7 @@ struct SpawnRequest {
   std::string seccomp = "default";
   bool allow_root = false;
   bool allow_new_privileges = false;
+  bool no_cgroup_namespace = false;  // --no-cgroup-namespace: the host's /sys/fs/cgroup
   bool env_stdin = false;
   // --internal-ssl (needs --env-stdin): the server's key, certificate and CA
   // come first on stdin (stdin_records.hpp) and are installed at the fixed

@@ -31,6 +31,7 @@ class SpawnRequest:
     read_write: list = field(default_factory=list)
     seccomp: str = "default"
     protect_proc: str = "default"
+    cgroup_namespace: bool = True
     allow_new_privileges: bool = False
     workdir: str = None
     log_target: str = "auto"
@@ -85,6 +86,8 @@ def _isolation_args(r):
         args += ["--read-write", path]
     if r.protect_proc != "default":
         args += ["--protect-proc", r.protect_proc]
+    if not r.cgroup_namespace:
+        args.append("--no-cgroup-namespace")
     args += ["--seccomp", r.seccomp]
     if r.allow_new_privileges:
         args.append("--allow-new-privileges")

@@ -277,6 +277,19 @@ class CgroupSpawnerOptions(HasTraits):
         """,
     ).tag(config=True)
 
+    cgroup_namespace = Bool(
+        True,
+        help="""
+        Give each server a cgroup namespace rooted at its own cgroup, with
+        that cgroup mounted read-only at /sys/fs/cgroup (as container
+        runtimes do on cgroup v2): inside, `cat /sys/fs/cgroup/memory.max`
+        prints the server's own limit (cpu.max, pids.max, memory.events
+        likewise), and the other servers' and the hub's cgroups are not
+        visible. False leaves the host's /sys/fs/cgroup (`cgspawn spawn
+        --no-cgroup-namespace`). SystemdSpawner has no such option.
+        """,
+    ).tag(config=True)
+
     seccomp_profile = CaselessStrEnum(
         ["default", "none"],
         "default",

@@ -124,6 +124,7 @@ class SpawnRequestBuilder(ValidatedOptions):
             read_write=paths("readwrite_paths"),
             seccomp="none" if "seccomp_profile" in drop else self.seccomp_profile,
             protect_proc=dict(properties).get(PROTECT_PROC, self.protect_proc.lower()),
+            cgroup_namespace=self.cgroup_namespace,
             allow_new_privileges=not self.disable_user_sudo or "disable_user_sudo" in drop,
             workdir=None
             if self.user_workingdir is None or self.dynamic_users

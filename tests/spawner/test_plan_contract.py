@@ -33,7 +33,8 @@ async def test_every_option_is_planned_as_meant(make_spawner, launcher):
         "cpu.max": "150000 100000", "cpu.weight": "50", "pids.max": "200",
         "io.weight": "200", "memory.high": "2147483648"}
     assert mounts(plan) == [("PrivateTmp", "/tmp"), ("PrivateDevices", "/dev"),
-                            ("ProtectProc", "/proc"), ("ReadWritePaths", "/usr/local"),
+                            ("ProtectProc", "/proc"), ("CgroupNamespace", "/sys/fs/cgroup"),
+                            ("ReadWritePaths", "/usr/local"),
                             ("ReadOnlyPaths", "/usr")]
     assert plan["devices"] == ["/dev/null"]
     assert (plan["slice"], plan["cgroup"]) == ("students", f"{ROOT}/users/students/{plan['unit']}")
@@ -53,6 +54,12 @@ async def test_every_property_form_is_planned_as_meant(make_spawner, launcher):
         "NOFILE": {"soft": 16384, "hard": 16384}, "CORE": {"soft": 0, "hard": "infinity"},
         "AS": {"soft": 2 << 30, "hard": 2 << 30}}
     assert plan["protect_proc"] == "ptraceable" and ("ProtectProc", "/proc") in mounts(plan)
+
+
+async def test_the_cgroup_namespace_can_be_switched_off(make_spawner, launcher):
+    plan = await planned(make_spawner(cgroup_root=ROOT, cgroup_namespace=False), launcher)
+    assert ("CgroupNamespace", "/sys/fs/cgroup") not in mounts(plan)
+    assert ("ProtectProc", "/proc") in mounts(plan)  # the rest as before
 
 
 async def test_a_dynamic_user_is_planned_as_meant(make_spawner, launcher):

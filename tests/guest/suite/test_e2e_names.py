@@ -112,6 +112,9 @@ def test_e2e_a_systemdspawner_config_keeps_its_limits(hubs):  # noqa: F811
         assert read(os.path.join(path, "memory.max")) == str(300 << 20)
         assert read(os.path.join(path, "cpu.max")) == "50000 100000"
         assert read(os.path.join(path, "pids.max")) == "200"
+        # ... and the server reads its own limit at /sys/fs/cgroup (its cgroup view)
+        own = read(f"/proc/{state['pid']}/root/sys/fs/cgroup/memory.max")
+        assert own == str(300 << 20), own
         # `ulimit -n` inside is 16384: the server's own limits, as its shell inherits them
         limits = read(f"/proc/{state['pid']}/limits")
         assert re.search(r"^Max open files +16384 +16384 +files", limits, re.M), limits

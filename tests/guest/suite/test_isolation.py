@@ -188,3 +188,24 @@ def test_protect_proc_hides_other_users_processes(cg):
     shown = cg.spawn("pp-bob-host", probe, user="bob")
     shown.wait_output(r"^done$", timeout=60)
     assert f"{alice_pid} alice" in shown.output(), "the control: the host's /proc shows alice"
+
+
+def test_the_server_sees_its_own_cgroup_read_only(cg):
+    """Its own cgroup view (the default): /sys/fs/cgroup inside is its unit,
+    so memory.max and pids.max there are its own limits, /proc/self/cgroup
+    reads 0::/, and nothing there is writable; with --no-cgroup-namespace
+    (the control) it sees the host's tree, where memory.max is not its."""
+    probe = ["/bin/sh", "-c",
+             "echo mem=$(cat /sys/fs/cgroup/memory.max) pids=$(cat /sys/fs/cgroup/pids.max);"
+             " echo self=$(grep '^0::' /proc/self/cgroup);"
+             " (echo 1 >/sys/fs/cgroup/cgroup.procs) 2>&1 | sed 's/^/write=/'; echo done"]
+    own = cg.spawn("cgview", probe, "--memory-max", "64M", "--tasks-max", "33")
+    own.wait_output(r"^done$", timeout=60)
+    out = own.output()
+    assert f"mem={64 << 20} pids=33" in out, out
+    assert "self=0::/\n" in out, out
+    assert re.search(r"^write=.*Read-only file system", out, re.M), out
+    host = cg.spawn("cgview-host", probe, "--memory-max", "64M", "--no-cgroup-namespace")
+    host.wait_output(r"^done$", timeout=60)
+    out = host.output()
+    assert f"mem={64 << 20}" not in out and "/users/cgview-host" in out, out

@@ -165,7 +165,8 @@ TEST_F(Cli, ServerRunsIsolatedAsTheUserWithOnlyItsEnvironment) {
       << out.get("usr_err");
   EXPECT_EQ(out.get("tmp_list"), "cgspawn-mark\n");  // a fresh /tmp: only its own file
   EXPECT_FALSE(exists("/tmp/cgspawn-mark"));         // and the host never sees it
-  EXPECT_NE(out.get("cgroup").find("/users/iso\n"), std::string::npos) << out.get("cgroup");
+  // Its own cgroup namespace, rooted at its unit (CgroupView below).
+  EXPECT_NE(out.get("cgroup").find("0::/\n"), std::string::npos) << out.get("cgroup");
   std::string env = out.get("env");
   EXPECT_NE(env.find("MARK=given"), std::string::npos) << env;
   EXPECT_NE(env.find("HOME="), std::string::npos) << env;
@@ -173,6 +174,35 @@ TEST_F(Cli, ServerRunsIsolatedAsTheUserWithOnlyItsEnvironment) {
   EXPECT_EQ(out.get("pwd"), o + "\n");
   EXPECT_EQ(out.get("stdin"), "/dev/null\n");  // not the env stream
   EXPECT_EQ(out.get("groups"), "65534\n");
+}
+
+TEST_F(Cli, CgroupViewIsTheUnitReadOnlyUnlessSwitchedOff) {
+  TempDir out("/var/lib");
+  ::chmod(out.path().c_str(), 0777);
+  const std::string o = out.path();
+  auto probe = [&](const std::string& tag) {
+    return "cat /proc/self/cgroup >" + o + "/" + tag +
+           "-cgroup; cat /sys/fs/cgroup/cgroup.procs >" + o + "/" + tag +
+           "-procs; (echo 1 >/sys/fs/cgroup/cgroup.procs) 2>" + o + "/" + tag +
+           "-write; echo ok >" + o + "/" + tag + "-done";
+  };
+  auto own = spawn("view", {"--user", "nobody"}, {"/bin/sh", "-c", probe("own")});
+  ASSERT_EQ(own.status, 0) << own.err;
+  ASSERT_TRUE(eventually([&] { return out.get("own-done") == "ok\n"; }));
+  // The cgroup2 line ("0::PATH"; a hybrid host lists its v1 ones first).
+  const std::string cgroup = "\n" + out.get("own-cgroup");
+  EXPECT_NE(cgroup.find("\n0::/\n"), std::string::npos) << cgroup;
+  // Its root is its unit: the only processes listed are its own (the shell, cat).
+  EXPECT_NE(out.get("own-procs").find(own.out.substr(0, own.out.find('\n'))), std::string::npos)
+      << out.get("own-procs") << " vs pid " << own.out;
+  EXPECT_NE(out.get("own-write").find("Read-only file system"), std::string::npos)
+      << out.get("own-write");
+  auto host = spawn("view-host", {"--user", "nobody", "--no-cgroup-namespace"},
+                    {"/bin/sh", "-c", probe("host")});
+  ASSERT_EQ(host.status, 0) << host.err;
+  ASSERT_TRUE(eventually([&] { return out.get("host-done") == "ok\n"; }));
+  EXPECT_NE(out.get("host-cgroup").find("/users/view-host\n"), std::string::npos)
+      << out.get("host-cgroup");
 }
 
 TEST_F(Cli, TokenOnStdinNeverAppearsInAnyCmdline) {
