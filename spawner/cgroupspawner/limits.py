@@ -136,3 +136,27 @@ def slice_set_args(slice_name, limits):
             value = _slice_value(slice_name, limit.option, limits[limit.option])
             args += [limit.flag, limit.flag_text(value)]
     return args
+
+
+# The variables JupyterHub exports for its own limit options (Spawner.get_env),
+# which tools inside the server (jupyter-resource-usage) read.
+LIMIT_ENV = {"mem_limit": "MEM_LIMIT", "mem_guarantee": "MEM_GUARANTEE",
+             "cpu_limit": "CPU_LIMIT", "cpu_guarantee": "CPU_GUARANTEE"}
+
+
+def limit_env(properties):
+    """MEM_LIMIT, CPU_LIMIT and the guarantees for limits set through
+    unit_extra_properties (MemoryMax=, CPUQuota=, MemoryLow=, CPUWeight=,
+    or their cgroup files): the same figures JupyterHub exports for
+    mem_limit and the others, so the server sees the effective limit
+    whichever option set it. PROPERTIES: translate_properties() pairs, whose
+    typed ones carry their flag's text ("max": no limit, nothing exported)."""
+    env = {}
+    for cgroup_file, value in properties:
+        limit = BY_FILE.get(cgroup_file)
+        if limit is None or limit.option not in LIMIT_ENV or value == "max":
+            continue
+        # cpu.weight's text is the weight: 100 per CPU of guarantee (cpu_weight_for)
+        figure = int(value) / 100 if limit.kind == "weight" else value
+        env[LIMIT_ENV[limit.option]] = str(figure)
+    return env

@@ -9,7 +9,7 @@ from .argv import SpawnRequest, spawn_args
 from .dynamic import dynamic_user_name
 from .errors import CgroupSpawnerConfigError
 from .launcher import DEFAULT_PATH, Cgspawn
-from .limits import BY_FILE, cpu_weight_for
+from .limits import BY_FILE, cpu_weight_for, limit_env
 from .ownership import owner_text
 from .properties import PROTECT_PROC
 from .validation import ValidatedOptions
@@ -84,8 +84,12 @@ class SpawnRequestBuilder(ValidatedOptions):
             env["USER"] = pw.pw_name
         if "SHELL" not in configured:
             env["SHELL"] = self.default_shell
-        # MEM_LIMIT/CPU_LIMIT (and the guarantees) come from get_env() exactly
-        # as JupyterHub exports them.
+        # MEM_LIMIT/CPU_LIMIT (and the guarantees) come from get_env() as
+        # JupyterHub exports them for the options; a limit set instead through
+        # unit_extra_properties is exported the same way (limits.limit_env).
+        for name, value in limit_env(self._properties()).items():
+            if name not in configured:
+                env.setdefault(name, value)
         return env
 
     def _properties(self, drop=()):

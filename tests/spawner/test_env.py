@@ -218,3 +218,27 @@ async def test_env_keep_configured_replaces_the_default(make_spawner, launcher, 
 def test_jupyterhub_52_base_spawner_keeps_less_than_we_do(make_spawner):
     assert "PATH" not in Spawner().env_keep and "LANG" not in Spawner().env_keep
     assert set(make_spawner().env_keep) >= LOCAL_PROCESS_KEEPS | {"LD_LIBRARY_PATH"}
+
+
+@pytest.mark.parametrize("props, exported", [
+    ({"MemoryMax": "1G", "CPUQuota": "50%", "MemoryLow": "1M", "CPUWeight": "300"},
+     {"MEM_LIMIT": str(1 << 30), "CPU_LIMIT": "0.5", "MEM_GUARANTEE": str(1 << 20),
+      "CPU_GUARANTEE": "3.0"}),
+    ({"memory.max": "512M", "cpu.max": "150000 100000"},
+     {"MEM_LIMIT": str(512 << 20), "CPU_LIMIT": "1.5"}),
+    ({"MemoryMax": "infinity", "TasksMax": "100"}, {}),  # no limit, no figure
+])
+async def test_limits_set_as_properties_are_exported_too(make_spawner, launcher, props, exported):
+    """MEM_LIMIT and the others carry the effective limit, whichever option
+    set it (issue 18): tools inside read them, as for mem_limit."""
+    await make_spawner(unit_extra_properties=props).start()
+    env = launcher.spawn_env()
+    names = ("MEM_LIMIT", "CPU_LIMIT", "MEM_GUARANTEE", "CPU_GUARANTEE")
+    assert {k: env[k] for k in names if k in env} == exported
+
+
+async def test_a_configured_limit_variable_wins(make_spawner, launcher):
+    spawner = make_spawner(unit_extra_properties={"MemoryMax": "1G"},
+                           environment={"MEM_LIMIT": "42"})
+    await spawner.start()
+    assert launcher.spawn_env()["MEM_LIMIT"] == "42"
