@@ -216,6 +216,22 @@ class CgroupSpawnerOptions(HasTraits):
 
     # ---- beyond SystemdSpawner ----
 
+    profiles = List(
+        Dict(),
+        [],
+        help="""
+        Resource profiles users choose from: [{"name": "large",
+        "display_name": "Large: 8 GiB, 4 CPUs", "description": "...",
+        "groups": ["staff"], "default": False, "options": {"mem_limit": "8G",
+        "cpu_limit": 4}}, ...]. A profile without "groups" is for everyone.
+        With two or more available to a user, the spawn page offers them
+        (options_form); the REST API takes {"profile": NAME} as the server's
+        body. Only names the user may use are accepted; the options (limits,
+        isolation, slice, devices, unit_extra_properties) apply on top of the
+        configured ones for that start. See README, "Profiles".
+        """,
+    ).tag(config=True)
+
     slice_limits = Dict(
         {},
         help="""

@@ -18,12 +18,13 @@ from .launcher import LauncherError, OutputForwarder, encode_env_records
 from .limits import format_cpus, slice_set_args
 from .ownership import UnitOwnedError, foreign_owner, is_owner_refusal, refusal
 from .preflight import configured_options, options_to_drop
+from .profile_choice import ProfileChoice
 from .request import SpawnRequestBuilder
 from .slugs import unit_name
 from .tls import SERVER_TLS_PATHS, encode_tls_records, forget_hub_copies, read_tls_material
 
 
-class CgroupSpawner(SpawnRequestBuilder, Spawner):
+class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
     _said_systemd_section = False  # once per hub process (options.section_names)
 
     # ---- lifecycle ----
@@ -178,7 +179,8 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         # a restored name, running or not, gives way to the template's
         # before the spawn (_take_template_name).
         # The options were validated at load; what is left to refuse is
-        # checked before anything runs: the user and the environment.
+        # checked before anything runs: the profile, the user, the environment.
+        self._apply_profile()
         pw = self._unix_user()
         port = self._choose_port()
         self.log.debug("user:%s using port %s for unit %s", self._log_name, port, self.unit_name)

@@ -9,11 +9,12 @@ every option of the config is set, so their order does not matter.
 
 import re
 
-from traitlets import validate
+from traitlets import TraitError, validate
 
 from .errors import CgroupSpawnerConfigError
 from .limits import BY_OPTION, OPTIONS, slice_set_args
 from .options import CgroupSpawnerOptions
+from .profiles import ProfileError, check_profiles
 from .properties import PropertyError, expand_values, translate_properties
 from .slugs import problem as unit_name_template_problem
 
@@ -84,6 +85,29 @@ class ValidatedOptions(CgroupSpawnerOptions):
         for slice_name, limits in proposal.value.items():
             slice_set_args(slice_name, limits)
         return proposal.value
+
+    @validate("profiles")
+    def _valid_profiles(self, proposal):
+        try:
+            profiles = check_profiles(proposal.value)
+        except ProfileError as e:
+            raise CgroupSpawnerConfigError(f"c.CgroupSpawner.{e}") from None
+        for profile in profiles:
+            for name, value in profile["options"].items():
+                self._check_profile_value(profile["name"], name, value)
+        return profiles
+
+    def _check_profile_value(self, profile, name, value):
+        """A profile's option value, as the option itself would take it (the
+        combination with the other options is checked when it is applied)."""
+        where = f"c.CgroupSpawner.profiles ({profile!r}) {name} = {value!r}"
+        try:
+            value = self.traits()[name].validate(self, value)
+        except TraitError as e:
+            raise CgroupSpawnerConfigError(f"{where}: {e}") from None
+        problem = BY_OPTION[name].problem(value) if name in BY_OPTION and value is not None else None
+        if problem:
+            raise CgroupSpawnerConfigError(f"{where} {problem}")
 
     @validate("dynamic_user_range")
     def _valid_dynamic_user_range(self, proposal):
