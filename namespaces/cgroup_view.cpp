@@ -17,9 +17,14 @@ void enter_own_cgroup_view() {
                                    "pass --no-cgroup-namespace"
                                  : "");
   // A fresh cgroup2 mount inside the namespace shows that root, and only it.
-  if (::mount("cgroup2", kCgroupView, "cgroup2", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              nullptr) != 0)
-    throw_system("own cgroup view", kCgroupView, errno, "mounting cgroup2 read-only");
+  // It shares the host's superblock, which is read-write: asking for a
+  // read-only one is EBUSY, so the mount is made read-only after, by itself.
+  constexpr unsigned long kFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (::mount("cgroup2", kCgroupView, "cgroup2", kFlags, nullptr) != 0)
+    throw_system("own cgroup view", kCgroupView, errno, "mounting cgroup2");
+  if (::mount(nullptr, kCgroupView, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | kFlags, nullptr) !=
+      0)
+    throw_system("own cgroup view", kCgroupView, errno, "making it read-only");
 }
 
 }  // namespace cgspawn::ns
