@@ -17,9 +17,14 @@ void enter_own_cgroup_view() {
                                    "pass --no-cgroup-namespace"
                                  : "");
   // A fresh cgroup2 mount inside the namespace shows that root, and only it.
-  // It shares the host's superblock, which is read-write: asking for a
-  // read-only one is EBUSY, so the mount is made read-only after, by itself.
+  // It shares the host's superblock: the kernel refuses (EBUSY) to mount a
+  // superblock straight onto a mount of itself, which /sys/fs/cgroup is on
+  // a unified host, so a small tmpfs goes between; and a read-only request
+  // would conflict with the read-write superblock, so the mount is made
+  // read-only after, by itself.
   constexpr unsigned long kFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (::mount("tmpfs", kCgroupView, "tmpfs", kFlags, "mode=0755,size=4k") != 0)
+    throw_system("own cgroup view", kCgroupView, errno, "mounting a tmpfs under it");
   if (::mount("cgroup2", kCgroupView, "cgroup2", kFlags, nullptr) != 0)
     throw_system("own cgroup view", kCgroupView, errno, "mounting cgroup2");
   if (::mount(nullptr, kCgroupView, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | kFlags, nullptr) !=
