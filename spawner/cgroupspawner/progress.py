@@ -55,12 +55,16 @@ def status_limits_in_words(status):
         return "max" if text == "max" else int(text)
 
     memory, cpu, tasks = status.get("memory_max"), status.get("cpu_max"), status.get("pids_max")
-    cpus = None
-    if cpu is not None:
-        quota, _, period = cpu.partition(" ")
-        cpus = "max" if quota == "max" else int(quota) / int(period or 100000)
-    return limits_in_words(None if memory is None else number(memory), cpus,
-                           None if tasks is None else number(tasks))
+    try:
+        cpus = None
+        if cpu is not None:
+            quota, _, period = cpu.partition(" ")
+            cpus = "max" if quota == "max" else int(quota) / int(period or 100000)
+        return limits_in_words(None if memory is None else number(memory), cpus,
+                               None if tasks is None else number(tasks))
+    except (AttributeError, TypeError, ValueError, ZeroDivisionError):
+        # Words only: a value they cannot read must never fail the start.
+        return f"limits memory.max={memory} cpu.max={cpu} pids.max={tasks}"
 
 
 def slice_limits_in_words(args):

@@ -204,8 +204,9 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         drop = await options_to_drop(self, self.cgspawn, configured)
         if self.slice and self.slice in self.slice_limits:
             slice_args = slice_set_args(self.slice, self.slice_limits[self.slice])
+            words = slice_limits_in_words(slice_args)
             self._progress.step(f"slice {self.slice}", SLICE,
-                                f"Setting the limits of slice {self.slice}: {slice_limits_in_words(slice_args)}")
+                                f"Setting the limits of slice {self.slice}: {words}")
             await self.cgspawn.run("slice set", *slice_args)
         self._progress.step(f"checking for an earlier server in unit {self.unit_name}")
         await self._stop_lost_unit()

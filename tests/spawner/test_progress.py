@@ -41,6 +41,9 @@ def test_status_limits_in_words():
     # a controller not enabled (null) is left out, never called a limit
     doc = {"memory_max": "268435456", "cpu_max": "25000 100000", "pids_max": None}
     assert status_limits_in_words(doc) == "256 MiB, 0.25 CPUs"
+    # words only: what they cannot read is shown as it is, never an error
+    doc = {"memory_max": "lots", "cpu_max": "1 0", "pids_max": 5}
+    assert status_limits_in_words(doc) == "limits memory.max=lots cpu.max=1 0 pids.max=5"
 
 
 def test_slice_limits_in_words():
