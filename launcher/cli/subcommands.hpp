@@ -18,12 +18,12 @@ Subcommand add_cleanup(CLI::App& app);
 Subcommand add_slice(CLI::App& app);
 Subcommand add_check(CLI::App& app);
 Subcommand add_top(CLI::App& app);
+Subcommand add_metrics(CLI::App& app);
 Subcommand add_limits(CLI::App& app);
 
 // In the order `cgspawn --help` lists them.
-inline constexpr std::array kSubcommands = {&add_init,  &add_spawn,  &add_stop,
-                                            &add_status, &add_list, &add_cleanup,
-                                            &add_slice, &add_check, &add_top,
-                                            &add_limits};
+inline constexpr std::array kSubcommands = {&add_init, &add_spawn,   &add_stop,  &add_status,
+                                            &add_list, &add_cleanup, &add_slice, &add_check,
+                                            &add_top,  &add_metrics, &add_limits};
 
 }  // namespace cgspawn::cli

@@ -40,6 +40,9 @@ struct TopOptions {
 };
 int top_units(const cg::Layout& layout, const TopOptions& options);
 
+// `metrics`: every unit's figures in the Prometheus text format (metrics.hpp).
+int print_metrics(const cg::Layout& layout);
+
 // `slice set`: create the slice if needed, write and record its limits
 // (WRITES from plan_slice_limits).
 int slice_set(const cg::Layout& layout, const std::string& name,

@@ -109,6 +109,13 @@ class Preflight:
         cls._results.clear()
 
     @classmethod
+    def known(cls, cgspawn):
+        """Whether this hub has the check's result already (a start then
+        shows no host check step)."""
+        future = cls._results.get(cgspawn.key)
+        return future is not None and future.done()
+
+    @classmethod
     async def result(cls, cgspawn, log):
         future = cls._results.get(cgspawn.key)
         if future is None:

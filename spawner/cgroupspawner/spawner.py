@@ -17,8 +17,11 @@ from .errors import CgroupSpawnerConfigError
 from .launcher import LauncherError, OutputForwarder, encode_env_records
 from .limits import format_cpus, slice_set_args
 from .ownership import UnitOwnedError, foreign_owner, is_owner_refusal, refusal
-from .preflight import configured_options, options_to_drop
+from .preflight import Preflight, configured_options, options_to_drop
 from .profile_choice import ProfileChoice
+from .profiles import label
+from .progress import (CGROUP, HOST_CHECK, PROFILE, SERVER_START, SLICE, STARTED, SpawnProgress,
+                       slice_limits_in_words, status_limits_in_words)
 from .request import SpawnRequestBuilder
 from .slugs import unit_name
 from .tls import SERVER_TLS_PATHS, encode_tls_records, forget_hub_copies, read_tls_material
@@ -52,6 +55,8 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         self._output = None
         # internal_ssl: what move_certs() read, until start() hands it over.
         self._tls_material = None
+        # What the current start did so far, for progress() (progress.py).
+        self._progress = SpawnProgress()
         self.log.debug("user:%s initialized spawner with unit %s", self._log_name, self.unit_name)
         if self.config._has_section("SystemdSpawner") and not CgroupSpawner._said_systemd_section:
             CgroupSpawner._said_systemd_section = True
@@ -90,6 +95,7 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         self.pid = 0
         self._unit_known = False
         self._last_oom_kill = 0
+        self._progress.reset()
 
     def _choose_port(self):
         """A configured port is kept; otherwise a fresh random port per start
@@ -146,10 +152,17 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         async with self._unit_lock:
             self._starting = True
             self._may_hold_lost_start = False
+            self._progress.reset()
             try:
-                return await self._start()
+                ip_port = await self._start()
+                self._progress.waiting(f"{ip_port[0]}:{ip_port[1]}", self.http_timeout)
+                return ip_port
             except asyncio.CancelledError:
+                self._progress.fail("the start was cancelled")
                 await asyncio.shield(asyncio.ensure_future(self._undo_cancelled_start()))
+                raise
+            except Exception as e:
+                self._progress.fail(e)
                 raise
             finally:
                 self._starting = False
@@ -180,20 +193,33 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         # before the spawn (_take_template_name).
         # The options were validated at load; what is left to refuse is
         # checked before anything runs: the profile, the user, the environment.
-        self._apply_profile()
+        self._progress.step("choosing the profile")
+        profile = self._apply_profile()
+        if profile is not None:
+            self._progress.done(PROFILE, f"Profile {label(profile)} ({profile['name']})")
         pw = self._unix_user()
         port = self._choose_port()
         self.log.debug("user:%s using port %s for unit %s", self._log_name, port, self.unit_name)
         records = self._stdin_records(pw)
         # Then whether this host can enforce it (`cgspawn check`, once per hub).
         configured = configured_options(self, self._properties())
+        checking = not Preflight.known(self.cgspawn)
+        self._progress.step("the host check", HOST_CHECK,
+                            "Checking that this host can enforce the limits (cgspawn check, once"
+                            " per hub)" if checking else None)
         drop = await options_to_drop(self, self.cgspawn, configured)
         if self.slice and self.slice in self.slice_limits:
             slice_args = slice_set_args(self.slice, self.slice_limits[self.slice])
+            words = slice_limits_in_words(slice_args)
+            self._progress.step(f"slice {self.slice}", SLICE,
+                                f"Setting the limits of slice {self.slice}: {words}")
             await self.cgspawn.run("slice set", *slice_args)
+        self._progress.step(f"checking for an earlier server in unit {self.unit_name}")
         await self._stop_lost_unit()
         await self._take_template_name()
         args = spawn_args(self._spawn_request(pw, drop))
+        self._progress.step("starting the server in its cgroup", SERVER_START,
+                            f"Creating cgroup {self._unit_path()} and starting the server in it")
         self.log.info("user:%s spawning %s", self._log_name, " ".join(self.cgspawn.argv("spawn", *args)))
         self._close_output()
         # Known from here on: whatever becomes of this call (a failure, a
@@ -203,10 +229,25 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         out, err, open_fds = await self.cgspawn.spawn(args, stdin=records)
         self._take_spawn_output(out, err, open_fds)
         try:
-            self.cgroup_path = (await self._status()).get("path") or None
+            status = await self._status()
+            self.cgroup_path = status.get("path") or None
+            limits = status_limits_in_words(status)
         except LauncherError as e:
             self.log.warning("user:%s cannot read the cgroup of %s: %s", self._log_name, self.unit_name, e)
+            limits = "its limits could not be read"
+        self._progress.done(CGROUP, f"Cgroup {self._unit_path()} created: {limits}")
+        self._progress.done(STARTED, f"Server started (pid {self.pid})")
         return (self.ip or "127.0.0.1", self.port)
+
+    def _unit_path(self):
+        """The unit as `cgspawn list` shows it: SLICE/NAME in a slice."""
+        return f"{self.slice}/{self.unit_name}" if self.slice else self.unit_name
+
+    async def progress(self):
+        """JupyterHub's spawn progress: the events this start recorded
+        (progress.py), then each new one until the spawn is over."""
+        async for item in self._progress.follow():
+            yield item
 
     async def _stop_lost_unit(self):
         """A unit of this name still running is a server the hub lost track

@@ -137,3 +137,17 @@ async def test_the_real_cgspawn_plans_the_chosen_profile(make_spawner, launcher,
     plan = await planned(spawner, launcher)
     assert plan["limits"] == {"memory.max": str(8 << 30), "cpu.max": "400000 100000",
                               "pids.max": "500"}
+
+
+async def test_the_progress_names_the_profile_and_a_refused_choice(make_spawner, launcher,
+                                                                    in_groups):
+    spawner = in_groups(make_spawner(profiles=PROFILES), "staff")
+    spawner.user_options = {"profile": "large"}
+    await spawner.start()
+    await spawner.stop()
+    assert "Profile Large (large)" in [e["message"] for e in spawner._progress.events]
+    spawner.user_options = {"profile": "gpu"}
+    with pytest.raises(CgroupSpawnerConfigError):
+        await spawner.start()
+    last = spawner._progress.events[-1]["message"]
+    assert last.startswith("Spawn failed at choosing the profile: profile 'gpu'"), last
