@@ -3,7 +3,11 @@ staff) is offered both profiles on the spawn page, starts "large" through
 the REST API and gets its memory.max; bob, in no group, asking for "large"
 is refused with the choices named (the progress stream's last event, where
 the spawn page shows it), and nothing of his starts."""
+import http.cookiejar
 import json
+import re
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -23,10 +27,18 @@ PROFILES = """
 """
 
 
-def token_of(hub, user):
-    status, model = hub.api("POST", f"/hub/api/users/{user}/tokens", {"note": "e2e profiles"})
-    assert status == 201, f"POST /hub/api/users/{user}/tokens -> {status}: {model}"
-    return model["token"]
+def logged_in(user):
+    """A browser's session of USER: the spawn page takes a login cookie, not
+    an API token (the test hub's DummyAuthenticator takes any password)."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{PROXY}/hub/login", timeout=SLOW).read().decode()
+    form = {"username": user, "password": "e2e"}
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page)
+    if xsrf:
+        form["_xsrf"] = xsrf.group(1)
+    opener.open(f"{PROXY}/hub/login", urllib.parse.urlencode(form).encode(), timeout=SLOW)
+    return opener
 
 
 def last_progress_event(hub, user):
@@ -46,9 +58,7 @@ def test_e2e_profiles_offered_chosen_and_refused(hubs):  # noqa: F811
         hub.install_units()
         hub.start()
         # alice's spawn page: a form with both profiles, the default checked
-        status, page = hub.request("GET", f"{PROXY}/hub/spawn", token=token_of(hub, "alice"))
-        assert status == 200, page[:300]
-        page = page.decode()
+        page = logged_in("alice").open(f"{PROXY}/hub/spawn", timeout=SLOW).read().decode()
         assert 'value="small" checked' in page and 'value="large"' in page, page[-2000:]
         # alice chooses "large" through the REST API
         status, body = hub.api("POST", "/hub/api/users/alice/server", {"profile": "large"},
