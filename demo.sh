@@ -100,7 +100,7 @@ banner() {
         say "  log in with any new name (e.g. ada, grace): each gets its own uid and home"
     fi
     say "  password: $(cat "$bundle/demo/password")"
-    say "  each server: memory.max 512M, cpu.max 1 CPU, pids.max 256, private /tmp and /dev, / read-only but the home"
+    say "  each server: memory.max 512M (or 1G: the spawn page offers 'Large'), cpu.max 1 CPU, pids.max 256, private /tmp and /dev, / read-only but the home"
     say "Ctrl-C stops the demo ($where)"
 }
 

@@ -44,6 +44,14 @@ else:
 c.Spawner.mem_limit = "512M"
 c.Spawner.cpu_limit = 1.0
 c.CgroupSpawner.tasks_limit = 256
+# Two sizes, chosen on the spawn page (README, "Profiles"): the limits
+# above, or twice the memory.
+c.CgroupSpawner.profiles = [
+    {"name": "standard", "display_name": "Standard", "description": "512 MiB, 1 CPU",
+     "default": True},
+    {"name": "large", "display_name": "Large", "description": "1 GiB, 1 CPU",
+     "options": {"mem_limit": "1G"}},
+]
 # Isolation: private /tmp and /dev, the whole system read-only.
 c.CgroupSpawner.isolate_tmp = True
 c.CgroupSpawner.isolate_devices = True

@@ -3,7 +3,9 @@
 the demo hub in the guest (through qemu's forwarded port): Debian's headless
 Chromium, driven natively by python3-selenium, does what a person does.
 
-  - log in, then start the server from the hub's home page ('Start My Server');
+  - log in, then start the server from the hub's home page ('Start My Server'),
+    choosing the demo's "Large" profile on the spawn form by clicking, and
+    watch the spawn page's progress messages;
   - JupyterLab 4 (Debian 13, JupyterHub 5's default UI): reach
     /user/NAME/lab, open a new notebook from the launcher, run a cell that
     prints the server's memory.max, LANG and uid; open a terminal and run
@@ -13,9 +15,9 @@ Chromium, driven natively by python3-selenium, does what a person does.
     page is broken by a Debian packaging defect (see the README's demo
     section), so there is no terminal step.
 
-The server has no cgroup namespace: /sys/fs/cgroup/memory.max would be the
-root's (absent), so the cell reads the file of the cgroup that
-/proc/self/cgroup names; it must be the configured mem_limit in bytes.
+The cell reads the memory.max of the cgroup that /proc/self/cgroup names
+(its own cgroup namespace makes that "/", so /sys/fs/cgroup//memory.max:
+its own); it must be the chosen profile's mem_limit in bytes.
 Every step leaves a screenshot in --shots. The password is read from a
 root-only file, never taken from argv.
 """
@@ -146,10 +148,37 @@ class Check:
         self.say(f"logged in as {self.user}: the hub's home page")
         self.shot("home")
         button.click()
+        self.choose_profile()
         ui = "lab" if self.args.release == "trixie" else "tree"
         self.wait(lambda d: f"/user/{self.user}/{ui}" in d.current_url, f"/user/{self.user}/{ui}")
         self.say(f"server started: {d.current_url}")
         return ui
+
+    def choose_profile(self):
+        """The spawn form: click the profile, then Start; then the spawn
+        page's progress messages (JupyterHub shows each event's text)."""
+        d = self.driver
+        css = f'#spawn_form input[name="profile"][value="{self.args.profile}"]'
+        radio = self.wait(lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, css)
+                                     if e.is_displayed()], "the profile form")[0]
+        radio.click()
+        assert radio.is_selected(), f"clicking profile {self.args.profile} did not select it"
+        self.shot("profiles")
+        d.find_element(By.CSS_SELECTOR, '#spawn_form [type="submit"]').click()
+        self.say(f"profile {self.args.profile} chosen by clicking")
+
+        def progress_log(d):  # every event's text, in the page's (folded) event log
+            log = d.find_elements(By.ID, "progress-log")
+            text = log[0].get_attribute("textContent") if log else ""
+            return text if "created:" in text else False
+
+        try:
+            text = WebDriverWait(d, 120, poll_frequency=0.5).until(progress_log)
+            d.execute_script("document.getElementById('progress-details').open = true")
+            self.shot("progress")
+            self.say(f"spawn page progress: {text[:200]!r}")
+        except WebDriverException:  # the page moved on to the server first: not a failure
+            self.say("the spawn page's progress was gone before it showed the cgroup step")
 
     def type_cell_and_run(self, editor):
         editor.click()
@@ -283,6 +312,7 @@ def main():
     for name in ("--url", "--release", "--password-file", "--lang", "--shots", "--tmp", "--hub-log"):
         p.add_argument(name, required=True)
     p.add_argument("--mem-bytes", type=int, required=True)
+    p.add_argument("--profile", required=True, help="the demo profile to choose on the spawn form")
     p.add_argument("--timeout", type=int, default=2400)
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so quit() runs

@@ -59,9 +59,11 @@ guest_tools
 tmp=$(mktemp -d /var/tmp/cgspawn-browser.XXXXXX)
 shots=$repo/build/guest-screenshots
 [[ $release == bookworm ]] || shots+=-$release
-# What the demo configures (demo/jupyterhub_config.py mem_limit = "512M";
-# demo/hub.sh starts the hub with LANG=$demo_lang): what the servers must see.
-mem_bytes=$((512 << 20))
+# What the demo configures (demo/jupyterhub_config.py: the "large" profile's
+# mem_limit = "1G"; demo/hub.sh starts the hub with LANG=$demo_lang): what
+# the server the check chooses must see.
+profile=large
+mem_bytes=$((1 << 30))
 checker=''
 # The checker's status, for the USR1 trap (it signals when it is done).
 exec 3>&1
@@ -121,7 +123,7 @@ run_start=$SECONDS
 # Chromium; it tells this shell by SIGUSR1, which ends guest_boot's wait.
 (
     /usr/bin/python3 "$here/check.py" --url "http://127.0.0.1:$port" --release "$release" \
-        --password-file "$bundle/demo/password" --mem-bytes "$mem_bytes" --lang "$demo_lang" \
+        --password-file "$bundle/demo/password" --mem-bytes "$mem_bytes" --profile "$profile" --lang "$demo_lang" \
         --shots "$tmp/shots" --tmp "$tmp" --hub-log "$tmp/hub.log" --timeout "$timeout" &
     py=$!
     # (wait, unlike a foreground child, lets this trap run at once)
