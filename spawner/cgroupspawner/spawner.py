@@ -12,6 +12,7 @@ import json
 from jupyterhub.spawner import Spawner
 from jupyterhub.utils import random_port
 
+from . import cgroup_files
 from .argv import spawn_args
 from .errors import CgroupSpawnerConfigError
 from .launcher import LauncherError, OutputForwarder, encode_env_records
@@ -32,6 +33,9 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         super().__init__(*args, **kwargs)
         self.unit_name = self._default_unit_name()
         self.cgroup_path = None
+        # The inode of cgroup_path's cgroup once a `cgspawn status` found it
+        # ours and running: poll() then reads its files (cgroup_files.py).
+        self._cgroup_inode = None
         self.pid = 0
         # True once start() ran or load_state() found a unit: poll() asks
         # cgspawn only then (an untouched spawner is "not running", 0).
@@ -73,6 +77,7 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         if "unit_name" in state:
             self.unit_name = state["unit_name"]
         self.cgroup_path = state.get("cgroup_path")
+        self._cgroup_inode = None
         self.pid = state.get("pid", 0)
         # A started unit's state has its pid; a name alone is what a stop
         # leaves (clear_state keeps it), and a hub that dies in the next
@@ -86,6 +91,7 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         SystemdSpawner, so a changed template never loses a server)."""
         super().clear_state()
         self.cgroup_path = None
+        self._cgroup_inode = None
         self.pid = 0
         self._unit_known = False
         self._last_oom_kill = 0
@@ -198,6 +204,7 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         # cancellation, a hub that dies), poll() asks cgspawn about the unit.
         self._unit_known = True
         self._last_oom_kill = 0
+        self._cgroup_inode = None
         out, err, open_fds = await self.cgspawn.spawn(args, stdin=records)
         self._take_spawn_output(out, err, open_fds)
         try:
@@ -289,6 +296,8 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
             it (logged as a warning with the unit's memory figures).
         An OOM kill while the server keeps running is logged too.
         An exited unit's empty cgroup is removed (`cgspawn cleanup`).
+        Once a status found the unit ours and running, later polls read its
+        cgroup's files instead and start no process (cgroup_files.py).
         """
         if self._starting:
             return None
@@ -297,6 +306,9 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
                 self._may_hold_lost_start = False
                 await self._clean_up_lost_start()
             return 0
+        if self._running_by_files():
+            return None
+        before = cgroup_files.inode(self.cgroup_path) if self.cgroup_path else None
         status = await self._status()
         other = foreign_owner(status, self._owner)
         if other is not None:  # a name from the state that is now another server's: not ours
@@ -309,6 +321,7 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
             if oom > self._last_oom_kill:
                 self._log_oom(status, "the OOM killer killed a process; the server still runs")
             self._last_oom_kill = oom
+            self._pin_cgroup(status, before)
             return None
         exit_status = 0
         if state == "exited":
@@ -322,6 +335,28 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         self._unit_known = False
         self._close_output()
         return exit_status
+
+    def _running_by_files(self):
+        """True when the pinned cgroup still has processes and no new OOM
+        kill (cgroup_files.py): poll() then starts no process. Anything
+        else (no pin, unreadable, exited, an OOM kill to log) is for
+        `cgspawn status`."""
+        if self._cgroup_inode is None or not self.cgroup_path:
+            return False
+        seen = cgroup_files.read_unit(self.cgroup_path, self._cgroup_inode)
+        if seen is None:
+            self._cgroup_inode = None
+            return False
+        populated, oom = seen
+        return populated and (oom is None or oom <= self._last_oom_kill)
+
+    def _pin_cgroup(self, status, before):
+        """Pin our cgroup to its inode after a status that found it ours and
+        running, if the inode was the same before and after that status (so
+        the status judged this very cgroup, not one made again meanwhile)."""
+        path = status.get("path")
+        if before is not None and path and path == self.cgroup_path and cgroup_files.inode(path) == before:
+            self._cgroup_inode = before
 
     async def _clean_up_lost_start(self):
         """A server record with no unit record: the hub died during start().
