@@ -7,8 +7,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <string_view>
 
 #include "common/error.hpp"
 #include "launcher/cli/subcommands.hpp"
@@ -28,7 +30,11 @@ int dispatch(int argc, char** argv) {
   app.footer(cli::kExitCodes);
   app.require_subcommand(1);
   std::vector<cli::Subcommand> table;
-  for (auto add : cli::kSubcommands) table.push_back(add(app));
+  // Only the subcommand argv[1] names; all of them for --help, a bad name or none.
+  const std::string_view named = argc > 1 ? argv[1] : "";
+  const bool known = std::ranges::find(cli::kSubcommandNames, named) != cli::kSubcommandNames.end();
+  for (size_t i = 0; i < cli::kSubcommands.size(); ++i)
+    if (!known || named == cli::kSubcommandNames[i]) table.push_back(cli::kSubcommands[i](app));
 
   bool has_separator = false;
   std::vector<std::string> server_command;

@@ -350,3 +350,22 @@ TEST(CliHelp, SeccompHelpIsPrintedFromTheFilterTable) {
   EXPECT_NE(cgspawn::ns::default_denied_summary().find("kexec, modules, reboot, swap, keyrings"),
             std::string::npos);
 }
+
+// main.cpp defines only the subcommand argv[1] names (kSubcommandNames, for
+// a cheap start): each one `--help` lists must still be the one defined
+// under its name, with its own help.
+TEST(CliHelp, EachSubcommandNamedAloneIsTheOneDefined) {
+  auto all = cgspawn::testing::run({CGSPAWN_BINARY, "--help"});
+  ASSERT_EQ(all.status, 0) << all.err;
+  std::istringstream lines(all.out.substr(all.out.find("Subcommands:")));
+  std::vector<std::string> names;
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with("  ") && line.size() > 2 && line[2] != ' ')
+      names.push_back(line.substr(2, line.find(' ', 2) - 2));
+  ASSERT_EQ(names.size(), 10u) << all.out;
+  for (const auto& name : names) {
+    auto r = cgspawn::testing::run({CGSPAWN_BINARY, name, "--help"});
+    EXPECT_EQ(r.status, 0) << name << ": " << r.err;
+    EXPECT_NE(r.out.find("cgspawn " + name + " [OPTIONS]"), std::string::npos) << r.out;
+  }
+}
