@@ -131,7 +131,7 @@ void add_execution_options(CLI::App* sp, SpawnRequest& r) {
       ->type_name("CMD");
 }
 
-int run_spawn(SpawnRequest req, Invocation& inv) {
+int run_spawn(SpawnRequest req, bool json_result, Invocation& inv) {
   if (inv.server_command()) {
     if (!req.command.empty())
       throw_bad_request("parse command", "'" + req.command.front().substr(0, 80) +
@@ -147,7 +147,7 @@ int run_spawn(SpawnRequest req, Invocation& inv) {
       req.env_stdin ? read_spawn_stdin(STDIN_FILENO, req.internal_ssl) : std::string{};
   SpawnPlan plan = prepare_spawn(req, env, access);
   timing_mark("plan");
-  return spawn(std::move(plan), allowed_uids(access));
+  return spawn(std::move(plan), allowed_uids(access), json_result);
 }
 
 }  // namespace
@@ -162,7 +162,11 @@ Subcommand add_spawn(CLI::App& app) {
   add_isolation_options(sub, *r);
   add_dynamic_user_options(sub, *r);
   add_execution_options(sub, *r);
-  return {sub, [r](Invocation& inv) { return run_spawn(*r, inv); }};
+  auto json_result = std::make_shared<bool>(false);
+  sub->add_flag("--json", *json_result,
+                "Print one JSON line {pid, path, cgroup_inode} instead of the pid: the unit's "
+                "cgroup and its inode, which a caller can poll without another cgspawn run");
+  return {sub, [r, json_result](Invocation& inv) { return run_spawn(*r, *json_result, inv); }};
 }
 
 }  // namespace cgspawn::cli

@@ -2,13 +2,15 @@
 cgroup's own files, which the kernel makes world-readable (cgroup.events,
 memory.events), so a root hub and a sudo hub alike can read them.
 
-Which cgroup: the path `cgspawn status` reported, pinned to the cgroup's
-inode. A cgroup's inode on cgroup2 is its kernfs id, 64 bits and never
-reused, so a unit that exited and was created again under the same path
-(possibly for another server: ownership.py) has another inode and is never
-taken for ours. The pin is taken only around a `cgspawn status` that
-reported our owner and a running unit, with the same inode before and
-after it (spawner.py), so it names the cgroup that status judged.
+Which cgroup: the path and inode `cgspawn spawn --json` reported for the
+cgroup it just made with our owner record, or else the path `cgspawn
+status` reported, pinned to the cgroup's inode. A cgroup's inode on cgroup2
+is its kernfs id, 64 bits and never reused, so a unit that exited and was
+created again under the same path (possibly for another server:
+ownership.py) has another inode and is never taken for ours. A pin from
+status is taken only when it reported our owner and a running unit, with
+the same inode before and after it (spawner.py), so it names the cgroup
+that status judged.
 """
 import os
 

@@ -33,8 +33,9 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         super().__init__(*args, **kwargs)
         self.unit_name = self._default_unit_name()
         self.cgroup_path = None
-        # The inode of cgroup_path's cgroup once a `cgspawn status` found it
-        # ours and running: poll() then reads its files (cgroup_files.py).
+        # The inode of cgroup_path's cgroup, from `spawn --json` or once a
+        # `cgspawn status` found it ours and running: poll() then reads its
+        # files (cgroup_files.py).
         self._cgroup_inode = None
         self.pid = 0
         # True once start() ran or load_state() found a unit: poll() asks
@@ -207,10 +208,11 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         self._cgroup_inode = None
         out, err, open_fds = await self.cgspawn.spawn(args, stdin=records)
         self._take_spawn_output(out, err, open_fds)
-        try:
-            self.cgroup_path = (await self._status()).get("path") or None
-        except LauncherError as e:
-            self.log.warning("user:%s cannot read the cgroup of %s: %s", self._log_name, self.unit_name, e)
+        if self.cgroup_path is None:  # a launcher that printed the pid alone
+            try:
+                self.cgroup_path = (await self._status()).get("path") or None
+            except LauncherError as e:
+                self.log.warning("user:%s cannot read the cgroup of %s: %s", self._log_name, self.unit_name, e)
         return (self.ip or "127.0.0.1", self.port)
 
     async def _stop_lost_unit(self):
@@ -248,10 +250,13 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
         stderr say `cgspawn:`; anything else is the server's (logged), and
         pipes the server still holds are forwarded."""
         self.pid = 0
+        self.cgroup_path = None
         server_lines = []
         for line in out.splitlines():
             if not self.pid and line.strip().isdigit():
                 self.pid = int(line.strip())
+            elif not self.pid and self._take_spawn_json(line):
+                continue
             elif line.strip():
                 server_lines.append(line)
         for line in err.splitlines():
@@ -265,6 +270,22 @@ class CgroupSpawner(SpawnRequestBuilder, Spawner):
             self._log_server_line(line)
         if open_fds:
             self._output = OutputForwarder(open_fds, self._log_server_line)
+
+    def _take_spawn_json(self, line):
+        """`spawn --json`'s line: the pid, the unit's cgroup and its inode.
+        That cgroup is the one this spawn just made with our owner record,
+        so poll() may read its files from now on (cgroup_files.py)."""
+        try:
+            started = json.loads(line)
+        except ValueError:
+            return False
+        if not isinstance(started, dict) or not isinstance(started.get("pid"), int):
+            return False
+        self.pid = started["pid"]
+        self.cgroup_path = started.get("path") or None
+        inode = started.get("cgroup_inode")
+        self._cgroup_inode = inode if self.cgroup_path and isinstance(inode, int) else None
+        return True
 
     def _log_server_line(self, line):
         self.log.info("[%s] %s", self.unit_name, line)

@@ -5,6 +5,7 @@ First against a fake cgspawn and a fake cgroup directory, then with the
 real cgspawn on the host's cgroup2 mount (as root)."""
 
 import asyncio
+import json
 import logging
 import os
 import stat
@@ -128,6 +129,39 @@ async def test_no_pin_when_status_reports_another_path(make_spawner, launcher, t
     assert len(statuses(launcher)) == 2 + 2
 
 
+# ---- one launcher call per start: `spawn --json` ----
+
+
+async def test_spawn_json_names_the_cgroup_so_no_status_follows_and_polls_are_free(
+        make_spawner, launcher, tmp_path):
+    cgroup = fake_cgroup(tmp_path / UNIT, oom_kill=0)
+    line = json.dumps({"pid": 4242, "path": str(cgroup), "cgroup_inode": os.stat(cgroup).st_ino})
+    launcher.behave(spawn={"rc": 0, "stdout": line + "\n"})
+    spawner = make_spawner()
+    await spawner.start()
+    assert "--json" in launcher.spawn_call()["argv"]
+    assert [c["argv"][1] for c in launcher.calls()] == ["status", "spawn"]  # the lost-unit check
+    assert (spawner.pid, spawner.cgroup_path) == (4242, str(cgroup))
+    assert spawner.get_state()["cgroup_path"] == str(cgroup)
+    for _ in range(3):
+        assert await spawner.poll() is None
+    assert len(launcher.calls()) == 2, "a poll after a --json start ran cgspawn"
+    fake_cgroup(cgroup, populated=0)
+    launcher.behave(status=status_json("exited", path=str(cgroup)))
+    assert await spawner.poll() == 0
+    assert [c["argv"][1] for c in launcher.calls()[2:]] == ["status", "cleanup"]
+
+
+async def test_a_pid_alone_from_spawn_still_asks_status_for_the_cgroup(make_spawner, launcher,
+                                                                       tmp_path):
+    cgroup = fake_cgroup(tmp_path / UNIT)
+    launcher.behave(status=[status_json("absent"), status_json("running", path=str(cgroup))])
+    spawner = make_spawner()
+    await spawner.start()
+    assert [c["argv"][1] for c in launcher.calls()] == ["status", "spawn", "status"]
+    assert (spawner.pid, spawner.cgroup_path) == (4242, str(cgroup))
+
+
 def test_read_unit_reads_both_files_and_checks_the_inode(tmp_path):
     cgroup = fake_cgroup(tmp_path / UNIT, populated=1, oom_kill=2)
     ino = os.stat(cgroup).st_ino
@@ -157,7 +191,7 @@ def counting_wrapper(directory, binary):
     return str(wrapper), lambda: log.read_text().split() if log.exists() else []
 
 
-async def test_real_running_server_is_polled_without_cgspawn_and_its_exit_is_seen(
+async def test_real_start_is_one_spawn_its_polls_run_no_cgspawn_and_its_exit_is_seen(
         make_spawner, real_root, tmp_path):  # noqa: F811 (the imported fixture)
     root, faults = real_root
     wrapper, calls = counting_wrapper(tmp_path, faults)
@@ -167,7 +201,7 @@ async def test_real_running_server_is_polled_without_cgspawn_and_its_exit_is_see
     try:
         await spawner.start()
         assert spawner.cgroup_path == unit_dir and spawner.pid in procs_below(unit_dir)
-        assert await spawner.poll() is None  # the first poll asks cgspawn and pins
+        assert calls()[-2:] == ["status", "spawn"], f"not one launcher call per start: {calls()}"
         n = len(calls())
         for _ in range(5):
             assert await spawner.poll() is None

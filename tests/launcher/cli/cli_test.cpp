@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
@@ -128,6 +129,28 @@ TEST_F(Cli, BadRequestsExitTwoWithOneLineAndLeaveNothing) {
   auto r = spawn("../escape", {"--user", "nobody"}, {"/bin/true"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_FALSE(exists(sandbox_->path() + "/escape"));
+}
+
+// `spawn --json` (the spawner's start, issue 17): one JSON line naming the
+// server's pid, the unit's cgroup and that cgroup's inode, which the spawner
+// pins to poll its files; without --json the pid alone, as before.
+TEST_F(Cli, SpawnJsonNamesThePidTheCgroupAndItsInode) {
+  auto r = spawn("js", {"--user", "nobody", "--json"}, {"/bin/sleep", "60"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto line = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(line.is_object()) << r.out;
+  EXPECT_EQ(line["path"], unit_path("js")) << r.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(unit_path("js").c_str(), &st), 0);
+  EXPECT_EQ(line["cgroup_inode"].get<uint64_t>(), static_cast<uint64_t>(st.st_ino)) << r.out;
+  const std::string pid = std::to_string(line["pid"].get<int>());
+  EXPECT_NE(cgspawn::read_file(unit_path("js") + "/cgroup.procs").find(pid), std::string::npos);
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "more than one line: " << r.out;
+  auto plain = spawn("plain", {"--user", "nobody"}, {"/bin/sleep", "60"});
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  EXPECT_EQ(plain.out.find_first_not_of("0123456789"), plain.out.size() - 1) << plain.out;
+  EXPECT_EQ(cgspawn({"stop", "js", "--timeout", "0"}).status, 0);
+  EXPECT_EQ(cgspawn({"stop", "plain", "--timeout", "0"}).status, 0);
 }
 
 TEST_F(Cli, ExecFailureIs127Or126AndRemovesTheUnit) {
