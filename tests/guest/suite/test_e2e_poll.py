@@ -1,7 +1,8 @@
-"""A hub's poll() of a running server starts no process (issue 17): after the
-first poll's `cgspawn status`, the spawner reads the unit's cgroup.events
-(spawner/cgroupspawner/cgroup_files.py), and still sees a server that
-stopped. A root hub counts its launcher calls through a wrapper; a sudo hub
+"""A hub's start runs the launcher for `status` and `spawn` only, and its
+poll() of a running server starts no process (issue 17): `spawn --json`
+names the unit's cgroup and its inode, and the spawner reads that cgroup's
+cgroup.events (spawner/cgroupspawner/cgroup_files.py); it still sees a
+server that stopped. A root hub counts its launcher calls through a wrapper; a sudo hub
 (the unprivileged jhub, who reads the cgroup files itself) through sudo's
 journal record of every command it runs."""
 import os
@@ -16,7 +17,7 @@ from test_e2e_hub import hubs  # noqa: F401  (hubs: the fixture)
 pytestmark = pytest.mark.timeout(1800)
 UNIT = "jupyter-alice-singleuser"
 POLL = 2  # c.Spawner.poll_interval for these hubs, seconds
-QUIET = 8 * POLL  # a window of several polls, after the first one pinned the cgroup
+QUIET = 8 * POLL  # a window of several polls
 
 
 def counting_launcher(hub):
@@ -48,11 +49,11 @@ def sudo_launcher_calls(since):
 
 
 def quiet_while_running_then_sees_the_stop(hub, calls):
-    """Polls of the running server start no launcher; a killed server is
-    noticed by the next poll (one status, one cleanup)."""
-    # the first periodic poll asks `cgspawn status` once and pins the cgroup
-    time.sleep(3 * POLL)
+    """The start ended with `spawn` (no `status` after it); polls of the
+    running server start no launcher; a killed server is noticed by the next
+    poll (one status, one cleanup)."""
     before = list(calls())
+    assert before[-2:] == ["status", "spawn"], f"the start's launcher calls: {before}"
     time.sleep(QUIET)
     during = list(calls())[len(before):]
     assert during == [], f"polls of a running server ran the launcher: {during}"
