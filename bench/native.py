@@ -2,7 +2,11 @@
 and `cgspawn status` of a missing unit (what one poll of the hub costs)
 against `/bin/true`, alternated round by round so noise hits all alike.
 
-    /usr/bin/python3 bench/native.py --cgspawn build/launcher/cgspawn [--rounds N] [--json FILE]
+    /usr/bin/python3 bench/native.py --cgspawn build/launcher/cgspawn [--baseline OLD] [--rounds N] [--json FILE]
+
+--baseline OLD adds the same commands with another cgspawn binary (e.g. one
+built from main) to the same alternation, so before and after are compared
+within one run.
 
 Each command is started with posix_spawn (no shell) and timed from the
 spawn to its reaping, output to /dev/null. `status` needs a cgroup2 mount
@@ -84,7 +88,7 @@ def report(results, rounds):
     print(f"native launcher start, {rounds} alternating rounds, load {os.getloadavg()[0]:.2f}")
     for name, s in results.items():
         ms = [s[k] * 1000 for k in ("median", "p25", "p75")]
-        print(f"  {name:<34}{ms[0]:7.2f} ms [{ms[1]:.2f}-{ms[2]:.2f}]  {s['ratio']:5.2f}x")
+        print(f"  {name:<43}{ms[0]:7.2f} ms [{ms[1]:.2f}-{ms[2]:.2f}]  {s['ratio']:5.2f}x")
     v = results.get("cgspawn --version")
     if v:
         check = stats.check("cgspawn --version / /bin/true", v["ratio"], "<=", TARGET_VERSION)
@@ -95,15 +99,20 @@ def report(results, rounds):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cgspawn", required=True)
+    p.add_argument("--baseline", help="another cgspawn to alternate with (before/after)")
     p.add_argument("--rounds", type=int, default=200)
     p.add_argument("--json", help="also write the figures to this file")
     a = p.parse_args(argv)
-    cgspawn = os.path.abspath(a.cgspawn)
+    binaries = {"": os.path.abspath(a.cgspawn)}
+    if a.baseline:
+        binaries["baseline "] = os.path.abspath(a.baseline)
     with empty_root() as root:
-        commands = {"/bin/true": ["/bin/true"], "cgspawn --version": [cgspawn, "--version"]}
-        if root:
-            commands["cgspawn status (missing unit)"] = [
-                cgspawn, "status", "--cgroup-root", root, "bench-missing"]
+        commands = {"/bin/true": ["/bin/true"]}
+        for tag, cgspawn in binaries.items():
+            commands[f"{tag}cgspawn --version"] = [cgspawn, "--version"]
+            if root:
+                commands[f"{tag}cgspawn status (missing unit)"] = [
+                    cgspawn, "status", "--cgroup-root", root, "bench-missing"]
         results = summarise(alternate(commands, a.rounds))
     report(results, a.rounds)
     if a.json:
