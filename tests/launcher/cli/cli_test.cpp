@@ -392,3 +392,12 @@ TEST(CliHelp, EachSubcommandNamedAloneIsTheOneDefined) {
     EXPECT_NE(r.out.find("cgspawn " + name + " [OPTIONS]"), std::string::npos) << r.out;
   }
 }
+
+// `cgspawn --version` (defined without any subcommand's options: the start
+// bench/native.py measures) prints the version and exits 0.
+TEST(CliHelp, VersionPrintsTheVersionAndExitsZero) {
+  auto r = cgspawn::testing::run({CGSPAWN_BINARY, "--version"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("cgspawn ") && r.out.find_first_of("0123456789") == 8) << r.out;
+  EXPECT_EQ(r.err, "");
+}
