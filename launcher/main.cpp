@@ -7,8 +7,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <string_view>
 
 #include "common/error.hpp"
 #include "launcher/cli/subcommands.hpp"
@@ -26,9 +28,16 @@ int dispatch(int argc, char** argv) {
       "delegated subtree D, with limits and mount-namespace isolation, without systemd-run.\n"
       "Layout: D/hub (the hub), D/users/[SLICE/]NAME (one per server)."};
   app.footer(cli::kExitCodes);
+  app.set_version_flag("--version", "cgspawn " CGSPAWN_VERSION, "Print the version and exit");
   app.require_subcommand(1);
   std::vector<cli::Subcommand> table;
-  for (auto add : cli::kSubcommands) table.push_back(add(app));
+  // Only the subcommand argv[1] names (none for --version); all of them for
+  // --help, a bad name or none.
+  const std::string_view named = argc > 1 ? argv[1] : "";
+  const bool known = named == "--version" ||
+                     std::ranges::find(cli::kSubcommandNames, named) != cli::kSubcommandNames.end();
+  for (size_t i = 0; i < cli::kSubcommands.size(); ++i)
+    if (!known || named == cli::kSubcommandNames[i]) table.push_back(cli::kSubcommands[i](app));
 
   bool has_separator = false;
   std::vector<std::string> server_command;
@@ -37,7 +46,7 @@ int dispatch(int argc, char** argv) {
   try {
     app.parse(static_cast<int>(launcher_args.size()), launcher_args.data());
     cgspawn::timing_mark("cli");
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "cgspawn: error: %s (see cgspawn %s--help)\n", e.what(),

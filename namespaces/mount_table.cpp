@@ -1,7 +1,6 @@
 #include "namespaces/mount_table.hpp"
 
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -12,6 +11,7 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "namespaces/libmount_api.hpp"
 #include "namespaces/paths.hpp"
 
 namespace cgspawn::ns {
@@ -23,20 +23,22 @@ constexpr const char* kStep = "read-only remount";
 constexpr std::array<const char*, 3> kApiFilesystems = {"/proc", "/sys", "/dev"};
 
 struct TableUnref {
-  void operator()(libmnt_table* t) const noexcept { mnt_unref_table(t); }
+  decltype(&::mnt_unref_table) fn;
+  void operator()(libmnt_table* t) const noexcept { fn(t); }
 };
 struct IterFree {
-  void operator()(libmnt_iter* i) const noexcept { mnt_free_iter(i); }
+  decltype(&::mnt_free_iter) fn;
+  void operator()(libmnt_iter* i) const noexcept { fn(i); }
 };
 using Table = std::unique_ptr<libmnt_table, TableUnref>;
 
 unsigned g_mountinfo_reads = 0;
 
-Table parse_mountinfo() {
+Table parse_mountinfo(const LibmountApi& mnt) {
   ++g_mountinfo_reads;
-  Table table(mnt_new_table());
+  Table table(mnt.new_table(), TableUnref{mnt.unref_table});
   if (!table) throw_system(kStep, "/proc/self/mountinfo", ENOMEM, "mnt_new_table");
-  if (int rc = mnt_table_parse_file(table.get(), "/proc/self/mountinfo"); rc != 0)
+  if (int rc = mnt.table_parse_file(table.get(), "/proc/self/mountinfo"); rc != 0)
     throw_system(kStep, "/proc/self/mountinfo", rc < 0 ? -rc : EINVAL, "parsing with libmount");
   return table;
 }
@@ -77,10 +79,10 @@ uint64_t reachable_mount_id(const std::string& path) {
 }
 
 // MS_* flags of one mount (per-mount options, not the superblock's).
-unsigned long mount_flags(libmnt_fs* fs, const std::string& target) {
+unsigned long mount_flags(const LibmountApi& mnt, libmnt_fs* fs, const std::string& target) {
   unsigned long flags = 0;
-  const char* opts = mnt_fs_get_vfs_options(fs);
-  if (opts && mnt_optstr_get_flags(opts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) != 0)
+  const char* opts = mnt.fs_get_vfs_options(fs);
+  if (opts && mnt.optstr_get_flags(opts, &flags, mnt.get_builtin_optmap(MNT_LINUX_MAP)) != 0)
     throw_system(kStep, target, EINVAL, std::string("unreadable mount options '") + opts + "'");
   return flags;
 }
@@ -105,8 +107,10 @@ void remount_read_only_below(const std::vector<std::string>& roots,
   if (roots.empty()) return;
   // One read of the table for all roots: re-reading it per root made 3000
   // --read-only paths take 30 s (each read grows with the binds made).
-  Table table = parse_mountinfo();
-  std::unique_ptr<libmnt_iter, IterFree> iter(mnt_new_iter(MNT_ITER_FORWARD));
+  const LibmountApi& mnt = libmount();
+  Table table = parse_mountinfo(mnt);
+  std::unique_ptr<libmnt_iter, IterFree> iter(mnt.new_iter(MNT_ITER_FORWARD),
+                                              IterFree{mnt.free_iter});
   if (!iter) throw_system(kStep, roots.front(), ENOMEM, "mnt_new_iter");
 
   const std::set<std::string> root_set(roots.begin(), roots.end());
@@ -115,9 +119,9 @@ void remount_read_only_below(const std::vector<std::string>& roots,
   std::vector<std::string> targets;
   std::set<std::string> seen;
   libmnt_fs* fs = nullptr;
-  while (mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) {
-    by_id[static_cast<uint64_t>(mnt_fs_get_id(fs))] = fs;
-    const char* target = mnt_fs_get_target(fs);
+  while (mnt.table_next_fs(table.get(), iter.get(), &fs) == 0) {
+    by_id[static_cast<uint64_t>(mnt.fs_get_id(fs))] = fs;
+    const char* target = mnt.fs_get_target(fs);
     if (!target || !covered(target, root_set, exempt_set)) continue;
     if (seen.insert(target).second) targets.emplace_back(target);
   }
@@ -130,9 +134,9 @@ void remount_read_only_below(const std::vector<std::string>& roots,
     const uint64_t id = reachable_mount_id(target);
     auto it = by_id.find(id);
     if (id == 0 || it == by_id.end()) continue;
-    const char* top_target = mnt_fs_get_target(it->second);
+    const char* top_target = mnt.fs_get_target(it->second);
     if (!top_target || target != top_target) continue;  // path leads into another mount
-    const unsigned long flags = mount_flags(it->second, target);
+    const unsigned long flags = mount_flags(mnt, it->second, target);
     if (flags & MS_RDONLY) continue;
     if (::mount(nullptr, target.c_str(), nullptr,
                 MS_REMOUNT | MS_BIND | MS_RDONLY | (flags & kKept), nullptr) != 0)

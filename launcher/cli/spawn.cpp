@@ -151,7 +151,13 @@ int print_plan(const SpawnRequest& req, const std::string& env, const Access& ac
   return checks.failed().empty() ? 0 : exit_status(checks.failed().front().kind());
 }
 
-int run_spawn(SpawnRequest req, bool dry_run, Invocation& inv) {
+// What spawn prints: the pid, a JSON line (--json), or only the plan (--dry-run).
+struct SpawnOutput {
+  bool dry_run = false;
+  bool json = false;
+};
+
+int run_spawn(SpawnRequest req, const SpawnOutput& out, Invocation& inv) {
   if (inv.server_command()) {
     if (!req.command.empty())
       throw_bad_request("parse command", "'" + req.command.front().substr(0, 80) +
@@ -161,21 +167,21 @@ int run_spawn(SpawnRequest req, bool dry_run, Invocation& inv) {
   }
   const Access& access = inv.access();
   timing_mark("policy");
-  if (!dry_run) setup_logging(req.unit, req.user);
+  if (!out.dry_run) setup_logging(req.unit, req.user);
   timing_mark("logging");
   std::string env =
       req.env_stdin ? read_spawn_stdin(STDIN_FILENO, req.internal_ssl) : std::string{};
-  if (dry_run) return print_plan(req, env, access);
+  if (out.dry_run) return print_plan(req, env, access);
   SpawnPlan plan = prepare_spawn(req, env, access);
   timing_mark("plan");
-  return spawn(std::move(plan), allowed_uids(access));
+  return spawn(std::move(plan), allowed_uids(access), out.json);
 }
 
 }  // namespace
 
 Subcommand add_spawn(CLI::App& app) {
   auto r = std::make_shared<SpawnRequest>();
-  auto dry_run = std::make_shared<bool>(false);
+  auto out = std::make_shared<SpawnOutput>();
   auto* sub = app.add_subcommand("spawn",
                                  "Start a server in D/users/[SLICE/]NAME and exit once it "
                                  "has been exec'd; prints its pid");
@@ -184,11 +190,14 @@ Subcommand add_spawn(CLI::App& app) {
   add_isolation_options(sub, *r);
   add_dynamic_user_options(sub, *r);
   add_execution_options(sub, *r);
-  sub->add_flag("--dry-run", *dry_run,
+  sub->add_flag("--dry-run", out->dry_run,
                 "Check and plan the request, print the plan as JSON (environment names only) and "
                 "create nothing; exit 0 when a spawn would go ahead, else the status of the first "
                 "host check it would fail (cgroup root, user account, controllers)");
-  return {sub, [r, dry_run](Invocation& inv) { return run_spawn(*r, *dry_run, inv); }};
+  sub->add_flag("--json", out->json,
+                "Print one JSON line {pid, path, cgroup_inode} instead of the pid: the unit's "
+                "cgroup and its inode, which a caller can poll without another cgspawn run");
+  return {sub, [r, out](Invocation& inv) { return run_spawn(*r, *out, inv); }};
 }
 
 }  // namespace cgspawn::cli

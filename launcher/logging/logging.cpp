@@ -4,13 +4,14 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <memory>
 #include <mutex>
 
 #include "common/error.hpp"
+#include "launcher/logging/journal_api.hpp"
 
 namespace cgspawn {
 namespace {
@@ -41,8 +42,13 @@ class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string text(msg.payload.data(), msg.payload.size());
-    sd_journal_send("MESSAGE=%s", text.c_str(), "PRIORITY=%d", syslog_priority(msg.level),
-                    "SYSLOG_IDENTIFIER=cgspawn", unit_.c_str(), user_.c_str(), nullptr);
+    const JournalApi* journal = journal_api();
+    if (!journal) {  // no libsystemd0: stderr, where warnings and errors go anyway
+      if (msg.level < spdlog::level::warn) std::fprintf(stderr, "cgspawn: %s\n", text.c_str());
+      return;
+    }
+    journal->send("MESSAGE=%s", text.c_str(), "PRIORITY=%d", syslog_priority(msg.level),
+                  "SYSLOG_IDENTIFIER=cgspawn", unit_.c_str(), user_.c_str(), nullptr);
   }
   void flush_() override {}
 
@@ -71,11 +77,12 @@ bool use_journal(LogTarget target) noexcept {
 
 void audit_refusal(const std::string& caller, const std::string& rule, const std::string& message,
                    const std::string& request) {
-  if (!journal_available()) return;
-  sd_journal_send("MESSAGE=%s: %s (caller %s)", message.c_str(), request.c_str(), caller.c_str(),
-                  "PRIORITY=%d", LOG_WARNING, "SYSLOG_IDENTIFIER=cgspawn", "CGSPAWN_AUDIT=refused",
-                  "CGSPAWN_CALLER=%s", caller.c_str(), "CGSPAWN_RULE=%s", rule.c_str(),
-                  "CGSPAWN_REQUEST=%s", request.c_str(), nullptr);
+  const JournalApi* journal = journal_available() ? journal_api() : nullptr;
+  if (!journal) return;
+  journal->send("MESSAGE=%s: %s (caller %s)", message.c_str(), request.c_str(), caller.c_str(),
+                "PRIORITY=%d", LOG_WARNING, "SYSLOG_IDENTIFIER=cgspawn", "CGSPAWN_AUDIT=refused",
+                "CGSPAWN_CALLER=%s", caller.c_str(), "CGSPAWN_RULE=%s", rule.c_str(),
+                "CGSPAWN_REQUEST=%s", request.c_str(), nullptr);
 }
 
 void setup_logging(const std::string& unit, const std::string& user) {

@@ -4,7 +4,6 @@
 #include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "launcher/logging/journal_api.hpp"
 #include "launcher/trace/timings.hpp"
 #include "namespaces/identity.hpp"
 #include "namespaces/mounts.hpp"
@@ -46,7 +46,11 @@ void connect_stdio(const SpawnPlan& plan) {
   if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) throw_system("connect stdin", "/dev/null", errno);
   ::close(null);
   if (!plan.journal_output) return;
-  int stream = sd_journal_stream_fd(plan.unit.c_str(), LOG_INFO, 1);
+  const JournalApi* journal = journal_api();
+  if (!journal)
+    throw_system("connect output to journald", "libsystemd.so.0", ENOENT,
+                 "install libsystemd0, or pass --log-target stderr");
+  int stream = journal->stream_fd(plan.unit.c_str(), LOG_INFO, 1);
   if (stream < 0)
     throw_system("connect output to journald", "/run/systemd/journal/stdout", -stream);
   if (::dup2(stream, STDOUT_FILENO) < 0 || ::dup2(stream, STDERR_FILENO) < 0)

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "cgroup/cgroup_dir.hpp"
@@ -132,9 +134,15 @@ pid_t start_server(const cg::CgroupDir& unit, const SpawnPlan& plan) {
   rethrow_child_failure(report);
 }
 
+struct Started {
+  pid_t pid = 0;
+  std::string path;
+  ino_t inode = 0;  // of the unit's cgroup (its kernfs id: never reused)
+};
+
 // Create the unit, write its limits, start the server; on failure the unit's
 // cgroup is removed.
-pid_t start_unit(const SpawnPlan& plan) {
+Started start_unit(const SpawnPlan& plan) {
   cg::CgroupDir unit = create_unit_cgroup(plan);
   timing_mark("cgroup");
   cg::RemoveOnFailure guard(unit);
@@ -146,20 +154,32 @@ pid_t start_unit(const SpawnPlan& plan) {
   spdlog::info("started unit {} as {} (pid {}) in {}", plan.unit, plan.identity.name, pid,
                unit.path());
   timing_mark("started-log");
-  return pid;
+  struct stat st {};
+  if (::fstat(unit.fd(), &st) != 0) st.st_ino = 0;  // the server runs: report it regardless
+  return {pid, unit.path(), st.st_ino};
+}
+
+void print_started(const Started& s, bool json_result) {
+  if (!json_result) {
+    std::printf("%d\n", s.pid);
+    return;
+  }
+  nlohmann::json j{{"pid", s.pid}, {"path", s.path}};
+  if (s.inode) j["cgroup_inode"] = static_cast<uint64_t>(s.inode);
+  std::printf("%s\n", j.dump().c_str());
 }
 
 }  // namespace
 
-int spawn(SpawnPlan plan, std::optional<UidRange> allowed_uids) {
+int spawn(SpawnPlan plan, std::optional<UidRange> allowed_uids, bool json_result) {
   if (plan.dynamic_user) provision_dynamic_user(plan, allowed_uids);
   // Held until the server runs (or the spawn failed and cleaned up): a stop
   // or cleanup of this unit meanwhile waits, then acts on what it finds.
   cg::UnitLock lock(plan.layout, plan.unit);
   fault_point("unit-locked");
-  pid_t pid = 0;
+  Started started;
   try {
-    pid = start_unit(plan);
+    started = start_unit(plan);
   } catch (const Error&) {
     // Nothing left behind: a slice this spawn created goes with its unit.
     if (!plan.slice.empty()) try {
@@ -169,7 +189,7 @@ int spawn(SpawnPlan plan, std::optional<UidRange> allowed_uids) {
       }
     throw;
   }
-  std::printf("%d\n", pid);
+  print_started(started, json_result);
   return 0;
 }
 

@@ -13,6 +13,10 @@ namespace cgspawn {
 // sets no_new_privs, loads seccomp and execs; this process waits only until
 // that exec has succeeded (then prints the server's pid and returns 0) or
 // failed (then the cgroup is removed and the child's error is thrown).
-int spawn(SpawnPlan plan, std::optional<UidRange> allowed_uids = std::nullopt);
+// JSON_RESULT: print one JSON line instead, {"pid", "path", "cgroup_inode"}
+// (the unit's cgroup and its inode, so the spawner needs no `status` after a
+// start and can poll that very cgroup's files, issue 17).
+int spawn(SpawnPlan plan, std::optional<UidRange> allowed_uids = std::nullopt,
+          bool json_result = false);
 
 }  // namespace cgspawn

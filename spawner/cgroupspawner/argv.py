@@ -97,8 +97,9 @@ def _isolation_args(r):
 def spawn_args(r):
     """SpawnRequest -> the arguments of `cgspawn spawn` after its root
     arguments. The environment (with the API token) is not here: it goes on
-    stdin (--env-stdin)."""
-    args = _identity_args(r) + ["--env-stdin", "--setenv-defaults"]
+    stdin (--env-stdin). --json: the answer names the unit's cgroup and its
+    inode, so no `cgspawn status` follows the start (spawner.py)."""
+    args = _identity_args(r) + ["--env-stdin", "--setenv-defaults", "--json"]
     if r.internal_ssl:
         args.append("--internal-ssl")
     args += limit_args(r.limits, r.properties)

@@ -12,6 +12,7 @@ import json
 from jupyterhub.spawner import Spawner
 from jupyterhub.utils import random_port
 
+from . import cgroup_files
 from .argv import spawn_args
 from .errors import CgroupSpawnerConfigError
 from .launcher import LauncherError, OutputForwarder, encode_env_records
@@ -36,6 +37,10 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         super().__init__(*args, **kwargs)
         self.unit_name = self._default_unit_name()
         self.cgroup_path = None
+        # The inode of cgroup_path's cgroup, from `spawn --json` or once a
+        # `cgspawn status` found it ours and running: poll() then reads its
+        # files (cgroup_files.py).
+        self._cgroup_inode = None
         self.pid = 0
         # True once start() ran or load_state() found a unit: poll() asks
         # cgspawn only then (an untouched spawner is "not running", 0).
@@ -79,6 +84,7 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         if "unit_name" in state:
             self.unit_name = state["unit_name"]
         self.cgroup_path = state.get("cgroup_path")
+        self._cgroup_inode = None
         self.pid = state.get("pid", 0)
         # A started unit's state has its pid; a name alone is what a stop
         # leaves (clear_state keeps it), and a hub that dies in the next
@@ -92,6 +98,7 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         SystemdSpawner, so a changed template never loses a server)."""
         super().clear_state()
         self.cgroup_path = None
+        self._cgroup_inode = None
         self.pid = 0
         self._unit_known = False
         self._last_oom_kill = 0
@@ -226,15 +233,19 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         # cancellation, a hub that dies), poll() asks cgspawn about the unit.
         self._unit_known = True
         self._last_oom_kill = 0
+        self._cgroup_inode = None
         out, err, open_fds = await self.cgspawn.spawn(args, stdin=records)
         self._take_spawn_output(out, err, open_fds)
-        try:
-            status = await self._status()
-            self.cgroup_path = status.get("path") or None
-            limits = status_limits_in_words(status)
-        except LauncherError as e:
-            self.log.warning("user:%s cannot read the cgroup of %s: %s", self._log_name, self.unit_name, e)
-            limits = "its limits could not be read"
+        status = None
+        if self.cgroup_path is None:  # a launcher that printed the pid alone
+            try:
+                status = await self._status()
+                self.cgroup_path = status.get("path") or None
+            except LauncherError as e:
+                self.log.warning("user:%s cannot read the cgroup of %s: %s", self._log_name, self.unit_name, e)
+        elif self._cgroup_inode is not None:  # the cgroup spawn --json named: its own files
+            status = cgroup_files.read_limits(self.cgroup_path, self._cgroup_inode)
+        limits = status_limits_in_words(status) if status else "its limits could not be read"
         self._progress.done(CGROUP, f"Cgroup {self._unit_path()} created: {limits}")
         self._progress.done(STARTED, f"Server started (pid {self.pid})")
         return (self.ip or "127.0.0.1", self.port)
@@ -284,10 +295,13 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         stderr say `cgspawn:`; anything else is the server's (logged), and
         pipes the server still holds are forwarded."""
         self.pid = 0
+        self.cgroup_path = None
         server_lines = []
         for line in out.splitlines():
             if not self.pid and line.strip().isdigit():
                 self.pid = int(line.strip())
+            elif not self.pid and self._take_spawn_json(line):
+                continue
             elif line.strip():
                 server_lines.append(line)
         for line in err.splitlines():
@@ -301,6 +315,22 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
             self._log_server_line(line)
         if open_fds:
             self._output = OutputForwarder(open_fds, self._log_server_line)
+
+    def _take_spawn_json(self, line):
+        """`spawn --json`'s line: the pid, the unit's cgroup and its inode.
+        That cgroup is the one this spawn just made with our owner record,
+        so poll() may read its files from now on (cgroup_files.py)."""
+        try:
+            started = json.loads(line)
+        except ValueError:
+            return False
+        if not isinstance(started, dict) or not isinstance(started.get("pid"), int):
+            return False
+        self.pid = started["pid"]
+        self.cgroup_path = started.get("path") or None
+        inode = started.get("cgroup_inode")
+        self._cgroup_inode = inode if self.cgroup_path and isinstance(inode, int) else None
+        return True
 
     def _log_server_line(self, line):
         self.log.info("[%s] %s", self.unit_name, line)
@@ -332,6 +362,8 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
             it (logged as a warning with the unit's memory figures).
         An OOM kill while the server keeps running is logged too.
         An exited unit's empty cgroup is removed (`cgspawn cleanup`).
+        Once a status found the unit ours and running, later polls read its
+        cgroup's files instead and start no process (cgroup_files.py).
         """
         if self._starting:
             return None
@@ -340,6 +372,9 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
                 self._may_hold_lost_start = False
                 await self._clean_up_lost_start()
             return 0
+        if self._running_by_files():
+            return None
+        before = cgroup_files.inode(self.cgroup_path) if self.cgroup_path else None
         status = await self._status()
         other = foreign_owner(status, self._owner)
         if other is not None:  # a name from the state that is now another server's: not ours
@@ -352,6 +387,7 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
             if oom > self._last_oom_kill:
                 self._log_oom(status, "the OOM killer killed a process; the server still runs")
             self._last_oom_kill = oom
+            self._pin_cgroup(status, before)
             return None
         exit_status = 0
         if state == "exited":
@@ -365,6 +401,28 @@ class CgroupSpawner(ProfileChoice, SpawnRequestBuilder, Spawner):
         self._unit_known = False
         self._close_output()
         return exit_status
+
+    def _running_by_files(self):
+        """True when the pinned cgroup still has processes and no new OOM
+        kill (cgroup_files.py): poll() then starts no process. Anything
+        else (no pin, unreadable, exited, an OOM kill to log) is for
+        `cgspawn status`."""
+        if self._cgroup_inode is None or not self.cgroup_path:
+            return False
+        seen = cgroup_files.read_unit(self.cgroup_path, self._cgroup_inode)
+        if seen is None:
+            self._cgroup_inode = None
+            return False
+        populated, oom = seen
+        return populated and (oom is None or oom <= self._last_oom_kill)
+
+    def _pin_cgroup(self, status, before):
+        """Pin our cgroup to its inode after a status that found it ours and
+        running, if the inode was the same before and after that status (so
+        the status judged this very cgroup, not one made again meanwhile)."""
+        path = status.get("path")
+        if before is not None and path and path == self.cgroup_path and cgroup_files.inode(path) == before:
+            self._cgroup_inode = before
 
     async def _clean_up_lost_start(self):
         """A server record with no unit record: the hub died during start().

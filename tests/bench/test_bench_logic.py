@@ -4,6 +4,7 @@ import types
 
 import pytest
 
+import native
 import report
 import spawn_cost
 import stats
@@ -97,3 +98,12 @@ def test_alternation_gives_odd_users_cgroupspawner():
     user = types.SimpleNamespace(name="bench002")
     made = alternating.AlternatingSpawner.__new__(alternating.AlternatingSpawner, user=user)
     assert type(made) is LocalProcessSpawner
+
+
+def test_native_alternates_and_reports_ratios_to_bin_true():
+    times = native.alternate({"/bin/true": ["/bin/true"], "sleep": ["/bin/sleep", "0.02"]},
+                             rounds=3, warmup=1)
+    assert [len(v) for v in times.values()] == [3, 3]
+    res = native.summarise(times)
+    assert res["/bin/true"]["ratio"] == 1.0
+    assert res["sleep"]["median"] >= 0.02 and res["sleep"]["ratio"] > 1.0

@@ -16,7 +16,7 @@ def spawn_argv(launcher, mid=(), *, seccomp="default", post=(), slice_=None,
     return (
         [str(launcher.path), "spawn", "--unit", UNIT, "--user", "alice", "--owner", OWNER]
         + (["--slice", slice_] if slice_ else [])
-        + ["--env-stdin", "--setenv-defaults", *mid, *proc, "--seccomp", seccomp, *post]
+        + ["--env-stdin", "--setenv-defaults", "--json", *mid, *proc, "--seccomp", seccomp, *post]
         + ["--", "jupyterhub-singleuser"]
     )
 
@@ -31,7 +31,8 @@ async def test_defaults(make_spawner, launcher):
     spawner, argv = await started(make_spawner, launcher)
     assert argv == [
         str(launcher.path), "spawn", "--unit", UNIT, "--user", "alice", "--owner", OWNER,
-        "--env-stdin", "--setenv-defaults", "--protect-proc", "invisible", "--seccomp", "default",
+        "--env-stdin", "--setenv-defaults", "--json", "--protect-proc", "invisible", "--seccomp",
+        "default",
         "--", "jupyterhub-singleuser",
     ]
     # SystemdSpawner's defaults, except disable_user_sudo (True here)

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
@@ -128,6 +129,28 @@ TEST_F(Cli, BadRequestsExitTwoWithOneLineAndLeaveNothing) {
   auto r = spawn("../escape", {"--user", "nobody"}, {"/bin/true"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_FALSE(exists(sandbox_->path() + "/escape"));
+}
+
+// `spawn --json` (the spawner's start, issue 17): one JSON line naming the
+// server's pid, the unit's cgroup and that cgroup's inode, which the spawner
+// pins to poll its files; without --json the pid alone, as before.
+TEST_F(Cli, SpawnJsonNamesThePidTheCgroupAndItsInode) {
+  auto r = spawn("js", {"--user", "nobody", "--json"}, {"/bin/sleep", "60"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto line = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(line.is_object()) << r.out;
+  EXPECT_EQ(line["path"], unit_path("js")) << r.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(unit_path("js").c_str(), &st), 0);
+  EXPECT_EQ(line["cgroup_inode"].get<uint64_t>(), static_cast<uint64_t>(st.st_ino)) << r.out;
+  const std::string pid = std::to_string(line["pid"].get<int>());
+  EXPECT_NE(cgspawn::read_file(unit_path("js") + "/cgroup.procs").find(pid), std::string::npos);
+  EXPECT_EQ(r.out.find('\n'), r.out.size() - 1) << "more than one line: " << r.out;
+  auto plain = spawn("plain", {"--user", "nobody"}, {"/bin/sleep", "60"});
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  EXPECT_EQ(plain.out.find_first_not_of("0123456789"), plain.out.size() - 1) << plain.out;
+  EXPECT_EQ(cgspawn({"stop", "js", "--timeout", "0"}).status, 0);
+  EXPECT_EQ(cgspawn({"stop", "plain", "--timeout", "0"}).status, 0);
 }
 
 TEST_F(Cli, ExecFailureIs127Or126AndRemovesTheUnit) {
@@ -379,4 +402,32 @@ TEST(CliHelp, SeccompHelpIsPrintedFromTheFilterTable) {
       << r.out;
   EXPECT_NE(cgspawn::ns::default_denied_summary().find("kexec, modules, reboot, swap, keyrings"),
             std::string::npos);
+}
+
+// main.cpp defines only the subcommand argv[1] names (kSubcommandNames, for
+// a cheap start): each one `--help` lists must still be the one defined
+// under its name, with its own help.
+TEST(CliHelp, EachSubcommandNamedAloneIsTheOneDefined) {
+  auto all = cgspawn::testing::run({CGSPAWN_BINARY, "--help"});
+  ASSERT_EQ(all.status, 0) << all.err;
+  std::istringstream lines(all.out.substr(all.out.find("Subcommands:")));
+  std::vector<std::string> names;
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with("  ") && line.size() > 2 && line[2] != ' ')
+      names.push_back(line.substr(2, line.find(' ', 2) - 2));
+  ASSERT_EQ(names.size(), 10u) << all.out;
+  for (const auto& name : names) {
+    auto r = cgspawn::testing::run({CGSPAWN_BINARY, name, "--help"});
+    EXPECT_EQ(r.status, 0) << name << ": " << r.err;
+    EXPECT_NE(r.out.find("cgspawn " + name + " [OPTIONS]"), std::string::npos) << r.out;
+  }
+}
+
+// `cgspawn --version` (defined without any subcommand's options: the start
+// bench/native.py measures) prints the version and exits 0.
+TEST(CliHelp, VersionPrintsTheVersionAndExitsZero) {
+  auto r = cgspawn::testing::run({CGSPAWN_BINARY, "--version"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("cgspawn ") && r.out.find_first_of("0123456789") == 8) << r.out;
+  EXPECT_EQ(r.err, "");
 }
