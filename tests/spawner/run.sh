@@ -12,4 +12,8 @@ export PYTHONDONTWRITEBYTECODE=1
 export CGSPAWN_BINARY="${CGSPAWN_BINARY:-$(cd "$here/../.." && pwd)/build/launcher/cgspawn}"
 # Debian's jupyterhub lives in /usr/bin/python3's dist-packages, not in
 # whatever python3 comes first on PATH.
-exec /usr/bin/python3 -m pytest -q "$here" "$@"
+# pytest's temporary directories in one of ours, removed afterwards (pytest
+# itself would keep the last three under /tmp/pytest-of-USER).
+basetemp=$(mktemp -d /tmp/cgspawn-spawner-tests.XXXXXX)
+trap 'rm -rf "$basetemp"' EXIT
+/usr/bin/python3 -m pytest -q --basetemp "$basetemp/t" "$here" "$@"
