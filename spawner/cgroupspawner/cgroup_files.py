@@ -39,31 +39,44 @@ def inode(path):
         return None
 
 
-def read_unit(path, pinned_inode):
-    """(populated, oom_kill) of the cgroup at PATH if it is still the one
-    whose inode is PINNED_INODE; None when it is not, or a file cannot be
-    read (then the caller asks `cgspawn status`). oom_kill is None without
-    the memory controller. Both files are read through one directory fd,
-    the one whose inode was checked."""
+def _optional(dir_fd, name):
+    """NAME's text, or None when its controller is not enabled (no file)."""
+    try:
+        return _read(dir_fd, name)
+    except FileNotFoundError:
+        return None
+
+
+def _in_pinned(path, pinned_inode, read):
+    """READ(dir_fd) of the cgroup directory at PATH if it is still the one
+    whose inode is PINNED_INODE; None when it is not or cannot be read. Every
+    file is read through that one fd, the one whose inode was checked."""
     try:
         dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
-        if os.fstat(dir_fd).st_ino != pinned_inode:
-            return None
-        events = _keyed(_read(dir_fd, "cgroup.events"))
-        if "populated" not in events:
-            return None
-        try:
-            oom = _keyed(_read(dir_fd, "memory.events")).get("oom_kill")
-        except FileNotFoundError:
-            oom = None
-        return events["populated"] == 1, oom
+        return read(dir_fd) if os.fstat(dir_fd).st_ino == pinned_inode else None
     except (OSError, UnicodeDecodeError):
         return None
     finally:
         os.close(dir_fd)
+
+
+def read_unit(path, pinned_inode):
+    """(populated, oom_kill) of the cgroup at PATH if it is still the one
+    whose inode is PINNED_INODE; None when it is not, or a file cannot be
+    read (then the caller asks `cgspawn status`). oom_kill is None without
+    the memory controller."""
+    def read(dir_fd):
+        events = _keyed(_read(dir_fd, "cgroup.events"))
+        if "populated" not in events:
+            return None
+        memory = _optional(dir_fd, "memory.events")
+        oom = None if memory is None else _keyed(memory).get("oom_kill")
+        return events["populated"] == 1, oom
+
+    return _in_pinned(path, pinned_inode, read)
 
 
 def read_limits(path, pinned_inode):
@@ -72,22 +85,9 @@ def read_limits(path, pinned_inode):
     kernel's strings; None where the controller is not enabled). None when
     it is not that cgroup or cannot be read. For the progress event that
     says what the server got (progress.py), without another launcher run."""
-    try:
-        dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        if os.fstat(dir_fd).st_ino != pinned_inode:
-            return None
-        limits = {}
-        for key, name in (("memory_max", "memory.max"), ("cpu_max", "cpu.max"),
-                          ("pids_max", "pids.max")):
-            try:
-                limits[key] = _read(dir_fd, name).strip()
-            except FileNotFoundError:
-                limits[key] = None
-        return limits
-    except (OSError, UnicodeDecodeError):
-        return None
-    finally:
-        os.close(dir_fd)
+    def read(dir_fd):
+        texts = {key: _optional(dir_fd, name) for key, name in
+                 (("memory_max", "memory.max"), ("cpu_max", "cpu.max"), ("pids_max", "pids.max"))}
+        return {key: None if text is None else text.strip() for key, text in texts.items()}
+
+    return _in_pinned(path, pinned_inode, read)
