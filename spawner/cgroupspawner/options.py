@@ -306,6 +306,18 @@ class CgroupSpawnerOptions(HasTraits):
         """,
     ).tag(config=True)
 
+    oom_notice = Bool(
+        True,
+        help="""
+        Tell the user in the notebook when the memory limit killed their
+        kernel or one of its processes: the server's IPython kernels load a
+        small watcher of the server's memory.events (through PYTHONSTARTUP),
+        which prints the reason and the limit into the next cell's output,
+        and the same line into the server's log. False leaves PYTHONSTARTUP
+        unset; a PYTHONSTARTUP set in c.Spawner.environment is kept and wins.
+        """,
+    ).tag(config=True)
+
     seccomp_profile = CaselessStrEnum(
         ["default", "none"],
         "default",

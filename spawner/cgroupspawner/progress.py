@@ -11,22 +11,14 @@ limits in words) is apart from the recorder so it is tested on its own.
 import asyncio
 import time
 
+from .in_server.words import bytes_in_words
+
 # Where each step puts the bar (JupyterHub itself sends 0 "Server requested"
 # before ours and 100 when the server is ready or the spawn failed).
 PROFILE, HOST_CHECK, SLICE, SERVER_START, CGROUP, STARTED, WAITING, WAITING_END = (
     5, 10, 20, 30, 50, 60, 70, 95)
 # How often a consumer is told again how long the wait has lasted.
 WAIT_UPDATE_SECONDS = 5.0
-_BINARY_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
-
-
-def bytes_in_words(n):
-    """536870912 -> '512 MiB', 1610612736 -> '1.5 GiB', 1000 -> '1000 bytes'."""
-    value, unit = float(n), 0
-    while value >= 1024 and unit < len(_BINARY_UNITS) - 1:
-        value, unit = value / 1024, unit + 1
-    text = f"{value:.1f}".rstrip("0").rstrip(".") if unit else str(int(n))
-    return f"{text} {_BINARY_UNITS[unit]}"
 
 
 def cpus_in_words(cpus):

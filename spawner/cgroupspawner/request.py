@@ -3,6 +3,7 @@ environment and the `cgspawn spawn` arguments (argv.py builds those from
 the plain values gathered here). A mixin of CgroupSpawner; nothing here runs
 anything."""
 
+import os
 import pwd
 
 from .argv import SpawnRequest, spawn_args
@@ -13,6 +14,11 @@ from .limits import BY_FILE, cpu_weight_for, limit_env
 from .ownership import owner_text
 from .properties import PROTECT_PROC
 from .validation import ValidatedOptions
+
+# What the server's IPython kernels run at start for c.CgroupSpawner.oom_notice
+# (in_server/oom_notice.py): a path inside this installed package.
+OOM_NOTICE_STARTUP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  "in_server", "startup.py")
 
 
 class DynamicUser:
@@ -90,6 +96,8 @@ class SpawnRequestBuilder(ValidatedOptions):
         for name, value in limit_env(self._properties()).items():
             if name not in configured:
                 env.setdefault(name, value)
+        if self.oom_notice:
+            env.setdefault("PYTHONSTARTUP", OOM_NOTICE_STARTUP)
         return env
 
     def _properties(self, drop=()):

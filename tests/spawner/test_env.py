@@ -8,6 +8,7 @@ from traitlets.config import Config
 from cgroupspawner import CgroupSpawnerConfigError
 from cgroupspawner.launcher import LAUNCHER_ENV, decode_env_records, encode_env_records
 from cgroupspawner.launcher import DEFAULT_PATH
+from cgroupspawner.request import OOM_NOTICE_STARTUP
 
 
 async def test_stdin_records_are_the_env(make_spawner, launcher):
@@ -38,7 +39,8 @@ async def test_stdin_records_are_the_env(make_spawner, launcher):
 
     # exactly what the spawner computed, nothing more
     expected = spawner.get_env()
-    expected.update(PATH=DEFAULT_PATH, HOME="/home/alice", USER="alice", SHELL=spawner.default_shell)
+    expected.update(PATH=DEFAULT_PATH, HOME="/home/alice", USER="alice", SHELL=spawner.default_shell,
+                    PYTHONSTARTUP=OOM_NOTICE_STARTUP)
     assert env == expected
     assert (ip, port) == ("127.0.0.1", spawner.port)
 

@@ -7,15 +7,19 @@ user's own API token, as a browser's requests would go:
   cgroup, under its memory.max (the limit holds for what the user runs, not
   only for jupyterhub-singleuser), and deleting it ends it;
 - the server's default UI answers: JupyterLab's /user/NAME/lab on
-  JupyterHub 5 (its default app there), the classic /user/NAME/tree on 3.0.
+  JupyterHub 5 (its default app there), the classic /user/NAME/tree on 3.0;
+- a kernel the memory limit killed is restarted by the server, and the next
+  cell's output says why (c.CgroupSpawner.oom_notice), as does the server's
+  log; a cell before the kill shows no such thing.
 
-One hub and one server of alice serve both tests (a spawn costs minutes
+One hub and one server of alice serve all three tests (a spawn costs minutes
 under emulation); the module's fixture removes everything afterwards.
 """
 import contextlib
 import json
 import os
 import pwd
+import subprocess
 
 import pytest
 
@@ -122,3 +126,82 @@ def test_e2e_default_ui_answers(alice):
         body = raw.decode("utf-8", "replace")
         assert status == 200, f"GET /user/alice/{page} -> {status}: {body[:500]}"
         assert mark in body, f"GET /user/alice/{page} is not the expected UI: {body[:500]}"
+
+
+def connection_file(pid):
+    """The -f argument of the kernel's command line."""
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        argv = f.read().decode().split("\0")
+    return argv[argv.index("-f") + 1]
+
+
+def run_cell(connection, code, wait=True):
+    """CODE in the kernel, as a notebook's execute_request; its stream
+    output by name ({'stdout': ..., 'stderr': ...}), or None unawaited."""
+    from jupyter_client import BlockingKernelClient
+
+    client = BlockingKernelClient(connection_file=connection)
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=SLOW)
+        if not wait:  # until the kernel has taken it (execute_input)
+            msg_id = client.execute(code)
+            while True:
+                msg = client.get_iopub_msg(timeout=SLOW)
+                if (msg["msg_type"] == "execute_input"
+                        and msg["parent_header"].get("msg_id") == msg_id):
+                    return None
+        streams = {"stdout": "", "stderr": ""}
+
+        def keep(msg):
+            if msg["msg_type"] == "stream":
+                streams[msg["content"]["name"]] += msg["content"]["text"]
+
+        reply = client.execute_interactive(code, timeout=SLOW, output_hook=keep)
+        assert reply["content"]["status"] == "ok", f"{code!r}: {reply['content']}"
+        return streams
+    finally:
+        client.stop_channels()
+
+
+def oom_kills(path):
+    events = dict(line.split() for line in read(os.path.join(path, "memory.events")).splitlines())
+    return int(events["oom_kill"])
+
+
+def test_e2e_a_kernel_the_memory_limit_killed_is_explained(alice):
+    notice = "Out of memory: The previous kernel was stopped"
+    path = unit_cgroup(UNIT)
+    with alice.diagnose():
+        status, raw = alice.server("POST", "api/kernels", {"name": "python3"})
+        assert status == 201, f"POST /user/alice/api/kernels -> {status}: {raw[:500]}"
+        kernel = json.loads(raw)["id"]
+        pid = wait_for(lambda: kernel_pid(kernel), 300, f"kernel {kernel}'s process")
+        connection = connection_file(pid)
+        before = run_cell(connection, "print(1 + 1)")
+        assert before == {"stdout": "2\n", "stderr": ""}, f"a cell before any kill: {before}"
+
+        kills = oom_kills(path)
+        run_cell(connection, "x = bytearray(1 << 30)", wait=False)  # 1 GiB under 512 MiB
+        wait_for(lambda: not alive(pid), SLOW, f"kernel {pid} to be OOM-killed")
+        assert oom_kills(path) > kills, "the kernel died, but not by the OOM killer"
+        successor = wait_for(lambda: kernel_pid(kernel), SLOW, "the kernel's automatic restart")
+        assert successor != pid
+
+        after = run_cell(connection, "print('after')")
+        assert after["stdout"] == "after\n", after
+        assert notice in after["stderr"] and "memory limit of 512 MiB" in after["stderr"], (
+            f"the cell after the kill does not say why: {after}")
+        again = run_cell(connection, "print('again')")
+        assert again == {"stdout": "again\n", "stderr": ""}, f"told twice: {again}"
+        subprocess.run(["journalctl", "--sync"], timeout=60, check=False)
+        log = subprocess.run(["journalctl", "--no-pager", "-t", UNIT], capture_output=True,
+                             text=True, timeout=120).stdout
+        assert f"cgroupspawner: {notice}" in log, f"not in the server's log: {log[-3000:]}"
+
+        status, raw = alice.server("DELETE", f"api/kernels/{kernel}")
+        assert status == 204, f"DELETE /user/alice/api/kernels/{kernel} -> {status}: {raw[:500]}"
+        wait_for(lambda: not alive(successor), 120, f"kernel {successor} to exit")
+        state = os.path.join(os.path.dirname(connection), "." + os.path.basename(connection) + ".oom-kills")
+        assert not os.path.exists(state), f"{state} outlived its kernel"
