@@ -1,6 +1,7 @@
-"""Launcher start cost on this host, no guest (issue 17): `cgspawn --version`
-and `cgspawn status` of a missing unit (what one poll of the hub costs)
-against `/bin/true`, alternated round by round so noise hits all alike.
+"""Launcher cost on this host, no guest (issue 17): `cgspawn --version`,
+`cgspawn status` of a missing unit, and a whole `cgspawn spawn` of /bin/true
+with full isolation, against `/bin/true`, alternated round by round so noise
+hits all alike.
 
     /usr/bin/python3 bench/native.py --cgspawn build/launcher/cgspawn [--baseline OLD] [--rounds N] [--json FILE]
 
@@ -9,16 +10,20 @@ built from main) to the same alternation, so before and after are compared
 within one run.
 
 Each command is started with posix_spawn (no shell) and timed from the
-spawn to its reaping, output to /dev/null. `status` needs a cgroup2 mount
-and root: it runs against an empty directory made for this run under the
-cgroup2 mount (removed at the end, also on error); without them that row
-is skipped. Prints median [p25-p75] and the ratio to /bin/true per
+spawn to its reaping, output to /dev/null. `status` and `spawn` need a
+cgroup2 mount and root: they run in a directory made for this run under the
+cgroup2 mount (`cgspawn init` there; removed at the end, also on error);
+without them those rows are skipped. `spawn` is timed until it returns (the
+server has exec'd); the unit's cleanup after it is not timed. On a host
+whose cgroup2 has no memory/cpu/pids controllers (hybrid), the spawn writes
+no limits; the rest of its work is the same. Prints median [p25-p75] and the ratio to /bin/true per
 command; not a pass/fail test (the target is printed beside it).
 """
 import argparse
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -27,30 +32,67 @@ import stats
 TARGET_VERSION = 1.5  # issue 17: cgspawn --version <= 1.5x /bin/true
 
 
-def run_once(argv):
-    """Seconds from posix_spawn to reaping ARGV; its exit status is ignored
-    (a missing unit's status exits 3 on purpose)."""
+# The server's environment on spawn's stdin (--env-stdin): PATH only.
+SERVER_ENV = b"PATH=/usr/sbin:/usr/bin:/sbin:/bin\0"
+
+
+class Command:
+    """ARGV, with STDIN (bytes) on fd 0, and AFTER() run untimed after it."""
+
+    def __init__(self, argv, stdin=b"", after=None):
+        self.argv, self.stdin, self.after = argv, stdin, after
+
+
+def run_once(cmd):
+    """Seconds from posix_spawn to reaping the command; its exit status is
+    ignored (a missing unit's status exits 3 on purpose)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
+    r, w = os.pipe()
     try:
-        acts = [(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
+        os.write(w, cmd.stdin)
+        os.close(w)
+        acts = [(os.POSIX_SPAWN_DUP2, r, 0), (os.POSIX_SPAWN_DUP2, devnull, 1),
+                (os.POSIX_SPAWN_DUP2, devnull, 2)]
         t0 = time.perf_counter()
-        pid = os.posix_spawn(argv[0], argv, {}, file_actions=acts)
+        pid = os.posix_spawn(cmd.argv[0], cmd.argv, {}, file_actions=acts)
         os.waitpid(pid, 0)
-        return time.perf_counter() - t0
+        took = time.perf_counter() - t0
     finally:
         os.close(devnull)
+        os.close(r)
+    if cmd.after:
+        cmd.after()
+    return took
 
 
 def alternate(commands, rounds, warmup=5):
     """{name: [seconds, ...]}: every command once per round, in turn."""
     for _ in range(warmup):
-        for argv in commands.values():
-            run_once(argv)
+        for cmd in commands.values():
+            run_once(cmd)
     times = {name: [] for name in commands}
     for _ in range(rounds):
-        for name, argv in commands.items():
-            times[name].append(run_once(argv))
+        for name, cmd in commands.items():
+            times[name].append(run_once(cmd))
     return times
+
+
+def spawn_command(cgspawn, root, unit):
+    """`cgspawn spawn` of /bin/true with full isolation as nobody, and the
+    unit's cleanup after it (retried while /bin/true is still exiting)."""
+    argv = [cgspawn, "spawn", "--cgroup-root", root, "--unit", unit, "--env-stdin",
+            "--log-target", "stderr", "--user", "nobody", "--private-tmp", "--private-devices",
+            "--read-only", "/usr", "--", "/bin/true"]
+    cleanup = [cgspawn, "cleanup", "--cgroup-root", root, unit]
+
+    def after():
+        for _ in range(500):
+            if subprocess.run(cleanup, capture_output=True).returncode == 0:
+                return
+            time.sleep(0.01)
+        raise RuntimeError(f"{' '.join(cleanup)} kept failing")
+
+    return Command(argv, SERVER_ENV, after)
 
 
 def cgroup2_mount():
@@ -76,6 +118,9 @@ def empty_root():
     try:
         yield path
     finally:
+        for top, dirs, _ in os.walk(path, topdown=False):  # init's hub/ and users/
+            for d in dirs:
+                os.rmdir(os.path.join(top, d))
         os.rmdir(path)
 
 
@@ -107,12 +152,17 @@ def main(argv=None):
     if a.baseline:
         binaries["baseline "] = os.path.abspath(a.baseline)
     with empty_root() as root:
-        commands = {"/bin/true": ["/bin/true"]}
-        for tag, cgspawn in binaries.items():
-            commands[f"{tag}cgspawn --version"] = [cgspawn, "--version"]
+        if root:
+            subprocess.run([binaries[""], "init", "--cgroup-root", root], check=True,
+                           capture_output=True)
+        commands = {"/bin/true": Command(["/bin/true"])}
+        for n, (tag, cgspawn) in enumerate(binaries.items()):
+            commands[f"{tag}cgspawn --version"] = Command([cgspawn, "--version"])
             if root:
-                commands[f"{tag}cgspawn status (missing unit)"] = [
-                    cgspawn, "status", "--cgroup-root", root, "bench-missing"]
+                commands[f"{tag}cgspawn status (missing unit)"] = Command(
+                    [cgspawn, "status", "--cgroup-root", root, "bench-missing"])
+                commands[f"{tag}cgspawn spawn (isolated /bin/true)"] = spawn_command(
+                    cgspawn, root, f"bench-spawn-{n}")
         results = summarise(alternate(commands, a.rounds))
     report(results, a.rounds)
     if a.json:

@@ -118,13 +118,14 @@ void report(int fd, int status, const std::string& message) {
 
 }  // namespace
 
-void contain_and_exec(const cg::CgroupDir& unit, const SpawnPlan& plan, int report_fd) {
+void contain_and_exec(const cg::CgroupDir& unit, const SpawnPlan& plan, bool in_cgroup,
+                      int report_fd) {
   try {
     timing_mark("fork");
     reset_signals();
     leave_callers_session();
-    unit.move(0);
-    timing_mark("cgroup-move");
+    if (!in_cgroup) unit.move(0);
+    timing_mark("cgroup-move");  // in its cgroup now, either way (~0 after clone3)
     connect_stdio(plan);
     timing_mark("stdio");
     if (!plan.mounts.empty()) ns::enter_mount_namespace(plan.mounts);

@@ -12,7 +12,9 @@ inline constexpr const char* kExecNext = "x";
 
 // Never returns: execs the server (having written kExecNext to REPORT_FD),
 // or writes the failure to REPORT_FD ("<exit status>\n<message>") and exits
-// with that status.
-[[noreturn]] void contain_and_exec(const cg::CgroupDir& unit, const SpawnPlan& plan, int report_fd);
+// with that status. IN_CGROUP: the kernel started this process in UNIT
+// (clone_into_cgroup.hpp); otherwise it moves itself there first.
+[[noreturn]] void contain_and_exec(const cg::CgroupDir& unit, const SpawnPlan& plan, bool in_cgroup,
+                                   int report_fd);
 
 }  // namespace cgspawn

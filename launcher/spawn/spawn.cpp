@@ -19,6 +19,7 @@
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "launcher/dynamic_users/dynamic_users.hpp"
+#include "launcher/spawn/clone_into_cgroup.hpp"
 #include "launcher/spawn/contain.hpp"
 #include "launcher/trace/fault_point.hpp"
 #include "launcher/trace/timings.hpp"
@@ -110,22 +111,22 @@ std::string read_report(int fd) {
   throw Error(kind, message, {}, 0);
 }
 
-pid_t start_server(const cg::CgroupDir& unit, const SpawnPlan& plan) {
+Forked start_server(const cg::CgroupDir& unit, const SpawnPlan& plan) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw_system("create report pipe", "pipe2", errno);
   UniqueFd read_end(fds[0]), write_end(fds[1]);
   std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) throw_system("fork", unit.path(), errno);
+  const Forked forked = fork_into(unit);
+  const pid_t pid = forked.pid;
   if (pid == 0) {
     read_end.reset();
-    contain_and_exec(unit, plan, write_end.get());
+    contain_and_exec(unit, plan, forked.in_cgroup, write_end.get());
   }
   fault_point("forked");  // not a timing step: it would race the child's marks
   write_end.reset();
   std::string report = read_report(read_end.get());
   timing_mark("exec-confirmed");
-  if (report == kExecNext) return pid;
+  if (report == kExecNext) return forked;
   if (report.empty()) throw_child_died(pid);
   if (report.starts_with(kExecNext)) report.erase(0, std::string_view(kExecNext).size());
   int ignored = 0;
@@ -149,10 +150,11 @@ Started start_unit(const SpawnPlan& plan) {
   if (!plan.owner.empty()) cg::record_owner(unit, plan.owner);  // before anything runs in it
   write_limits(unit, plan);
   timing_mark("limits");
-  pid_t pid = start_server(unit, plan);
+  const Forked server = start_server(unit, plan);
+  const pid_t pid = server.pid;
   guard.release();
-  spdlog::info("started unit {} as {} (pid {}) in {}", plan.unit, plan.identity.name, pid,
-               unit.path());
+  spdlog::info("started unit {} as {} (pid {}) in {} ({})", plan.unit, plan.identity.name, pid,
+               unit.path(), server.in_cgroup ? "cloned into it" : "forked, then moved into it");
   timing_mark("started-log");
   struct stat st {};
   if (::fstat(unit.fd(), &st) != 0) st.st_ino = 0;  // the server runs: report it regardless
