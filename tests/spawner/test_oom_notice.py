@@ -82,6 +82,18 @@ def test_the_successor_of_a_killed_kernel_tells_why(cgroup, tmp_path):
     assert not os.path.exists(state)
 
 
+def test_a_restart_after_a_normal_exit_blames_nobody(cgroup, tmp_path):
+    """A kill elsewhere in the server, then the user restarts this kernel:
+    the kernel exited normally (its state went with it), so its successor
+    does not claim the OOM killer stopped it."""
+    d, put = cgroup
+    state = str(tmp_path / ".kernel-1.json.oom-kills")
+    first = OomWatch(d, state)
+    put(1)  # another kernel's process
+    first.close()  # atexit of a normal exit
+    assert OomWatch(d, state).take() is None
+
+
 def test_a_new_kernel_does_not_report_old_kills(cgroup, tmp_path):
     d, put = cgroup
     put(4)
