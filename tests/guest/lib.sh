@@ -49,6 +49,7 @@ guest_payload() {
     install -m 0755 "$cgspawn" "$dir/bin/cgspawn"
     install -m 0755 "$guest_repo/kernel-check/check-kernel.sh" "$dir/bin/check-kernel.sh"
     install -D -m 0644 -t "$dir/bin/lib" "$guest_repo"/kernel-check/lib/*.sh
+    install -m 0644 "$guest_repo/README.md" "$dir/README.md"  # test_metrics.py runs its units
     cp -r "$guest_repo/spawner/cgroupspawner" "$guest_repo/spawner/pyproject.toml" \
         "$guest_repo/spawner/examples" "$dir/spawner/"
     # The spawner as pip installs it (its dist-info carries the

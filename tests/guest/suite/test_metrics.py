@@ -1,5 +1,7 @@
 """`cgspawn metrics` on real units: the output is valid Prometheus text
-exposition format and its figures are those `cgspawn status` reports.
+exposition format and its figures are those `cgspawn status` reports; and
+the README's node_exporter service and timer, as an admin copies them,
+write that file and keep it fresh.
 
 python3-prometheus-client is not in the guest image (tests/guest/packages-*),
 so the output is parsed by the strict parser below, written to the format's
@@ -9,9 +11,13 @@ floats (+Inf). Anything else fails the test.
 """
 import json
 import math
+import os
 import re
+import shutil
+import subprocess
+import textwrap
 
-from conftest import cgspawn, wait_for
+from conftest import CGSPAWN, cgspawn, wait_for
 
 # alice: one process OOM-killed under 64M (the shell lives on), with an owner
 # record whose user needs escaping; bob: no limits, in a slice.
@@ -131,3 +137,64 @@ def test_metrics_parse_and_match_status(cg):
     assert got_a["cgspawn_oom_kills_total"] >= 1 and got_a["cgspawn_memory_max_bytes"] == 64 << 20
     assert got_a["cgspawn_cpu_limit_cpus"] == 0.5 and got_a["cgspawn_tasks_max"] == 50
     assert got_b["cgspawn_memory_max_bytes"] == math.inf == got_b["cgspawn_tasks_max"]
+
+
+README = "/payload/README.md"
+README_ROOT = "/sys/fs/cgroup/system.slice/jupyterhub-servers.service"
+TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
+UNIT_DIR = "/run/systemd/system"  # as /etc/systemd/system, and gone at reboot
+
+
+def readme_units():
+    """{name: text} of the unit files the README's "Monitoring" shows."""
+    with open(README) as f:
+        text = f.read()
+    block = re.compile(r"^    # /etc/systemd/system/(cgspawn-metrics\.\w+)\n((?:    .*\n|\n)+?)(?=^    # |^\S)",
+                       re.M)
+    return {m.group(1): textwrap.dedent(m.group(2)).strip() + "\n" for m in block.finditer(text)}
+
+
+def systemctl(*args):
+    return subprocess.run(["systemctl", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_the_readme_timer_writes_the_textfile_for_node_exporter(cg, delegated):
+    units = readme_units()
+    assert sorted(units) == ["cgspawn-metrics.service", "cgspawn-metrics.timer"], units
+    service = units["cgspawn-metrics.service"]
+    assert README_ROOT in service and "/usr/sbin/cgspawn" in service, service
+    # The only changes: this guest's delegated root and cgspawn's path.
+    units["cgspawn-metrics.service"] = service.replace(README_ROOT, delegated).replace(
+        "/usr/sbin/cgspawn", CGSPAWN)
+    unit = cg.spawn("metrics-timer", SLEEP, "--memory-max", "64M", user="alice")
+    made = [d for d in ("/var/lib/prometheus", TEXTFILE_DIR) if not os.path.isdir(d)]
+    os.makedirs(TEXTFILE_DIR, exist_ok=True)
+    prom = os.path.join(TEXTFILE_DIR, "cgspawn.prom")
+    try:
+        for name, text in units.items():
+            with open(os.path.join(UNIT_DIR, name), "w") as f:
+                f.write(text)
+        systemctl("daemon-reload")
+        r = systemctl("start", "cgspawn-metrics.timer")
+        assert r.returncode == 0, r.stderr
+        wait_for(lambda: os.path.exists(prom), 300, f"{prom} from the timer's first run")
+        first = os.stat(prom).st_mtime_ns
+        with open(prom) as f:
+            got, labels = series(parse_exposition(f.read()), unit.name)
+        assert labels == {"unit": unit.name, "user": "", "slice": ""}, labels
+        assert got["cgspawn_memory_max_bytes"] == 64 << 20 and got["cgspawn_unit_running"] == 1, got
+        # OnUnitActiveSec=15s: written again, whole (the rename), soon after.
+        wait_for(lambda: os.stat(prom).st_mtime_ns != first, 300, f"{prom} to be rewritten")
+        assert not os.path.exists(prom + ".tmp")
+    finally:
+        systemctl("stop", "cgspawn-metrics.timer", "cgspawn-metrics.service")
+        for name in units:
+            if os.path.exists(os.path.join(UNIT_DIR, name)):
+                os.remove(os.path.join(UNIT_DIR, name))
+        systemctl("daemon-reload")
+        systemctl("reset-failed", "cgspawn-metrics.service", "cgspawn-metrics.timer")
+        for leftover in (prom, prom + ".tmp"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        for d in reversed(made):
+            shutil.rmtree(d, ignore_errors=True)
