@@ -312,8 +312,8 @@ class CgroupSpawnerOptions(HasTraits):
         Tell the user in the notebook when the memory limit killed their
         kernel or one of its processes: the server's IPython kernels load a
         small watcher of the server's memory.events (through PYTHONSTARTUP),
-        which prints the reason and the limit into the next cell's output,
-        and the same line into the server's log. False leaves PYTHONSTARTUP
+        which prints the reason and the limit into the next cell's output
+        (the hub logs each OOM kill for the admin). False leaves PYTHONSTARTUP
         unset; a PYTHONSTARTUP set in c.Spawner.environment is kept and wins.
         """,
     ).tag(config=True)

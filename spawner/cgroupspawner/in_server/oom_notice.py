@@ -13,8 +13,7 @@ prints the reason into the output of the next cell the user runs:
 
 It is ordinary cell output (stderr), so JupyterLab 4, Notebook 7, the
 classic notebook and the console all show it, with nothing to build in
-JavaScript. The same line goes to the kernel's stderr, i.e. the server's log
-in journald, for the admin.
+JavaScript. The admin has the hub's own log line of each OOM kill.
 
 A restarted kernel knows what its predecessor saw through a small state
 file next to the kernel's connection file, which JupyterHub's server keeps
@@ -145,10 +144,12 @@ class OomWatch:
 
 
 def _say(watch, *_):
+    """Into the running cell's output only. (Not also to sys.__stderr__ for
+    the server's log: ipykernel 6 forwards fd 2 to the frontend as well, so
+    the cell would show it twice. The hub logs each OOM kill already.)"""
     text = watch.take()
     if text:
-        print(text, file=sys.stderr, flush=True)  # the cell's output
-        print(f"cgroupspawner: {text}", file=sys.__stderr__, flush=True)  # the server's log
+        print(text, file=sys.stderr, flush=True)
 
 
 def start(shell=None):

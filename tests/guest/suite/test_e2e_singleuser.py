@@ -9,8 +9,8 @@ user's own API token, as a browser's requests would go:
 - the server's default UI answers: JupyterLab's /user/NAME/lab on
   JupyterHub 5 (its default app there), the classic /user/NAME/tree on 3.0;
 - a kernel the memory limit killed is restarted by the server, and the next
-  cell's output says why (c.CgroupSpawner.oom_notice), as does the server's
-  log; a cell before the kill shows no such thing.
+  cell's output says why, once (c.CgroupSpawner.oom_notice); a cell before
+  the kill shows no such thing.
 
 One hub and one server of alice serve all three tests (a spawn costs minutes
 under emulation); the module's fixture removes everything afterwards.
@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import pwd
-import subprocess
 
 import pytest
 
@@ -193,12 +192,9 @@ def test_e2e_a_kernel_the_memory_limit_killed_is_explained(alice):
         assert after["stdout"] == "after\n", after
         assert notice in after["stderr"] and "memory limit of 512 MiB" in after["stderr"], (
             f"the cell after the kill does not say why: {after}")
+        assert after["stderr"].count("Out of memory") == 1, f"said more than once: {after}"
         again = run_cell(connection, "print('again')")
         assert again == {"stdout": "again\n", "stderr": ""}, f"told twice: {again}"
-        subprocess.run(["journalctl", "--sync"], timeout=60, check=False)
-        log = subprocess.run(["journalctl", "--no-pager", "-t", UNIT], capture_output=True,
-                             text=True, timeout=120).stdout
-        assert f"cgroupspawner: {notice}" in log, f"not in the server's log: {log[-3000:]}"
 
         status, raw = alice.server("DELETE", f"api/kernels/{kernel}")
         assert status == 204, f"DELETE /user/alice/api/kernels/{kernel} -> {status}: {raw[:500]}"
