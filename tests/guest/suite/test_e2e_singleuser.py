@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import pwd
+import warnings
 
 import pytest
 
@@ -137,11 +138,15 @@ def connection_file(pid):
 def run_cell(connection, code, wait=True):
     """CODE in the kernel, as a notebook's execute_request; its stream
     output by name ({'stdout': ..., 'stderr': ...}), or None unawaited."""
-    from jupyter_client import BlockingKernelClient
+    with warnings.catch_warnings():  # jupyter_core's note on its coming platformdirs paths
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from jupyter_client import BlockingKernelClient
 
     client = BlockingKernelClient(connection_file=connection)
     client.load_connection_file()
-    client.start_channels()
+    # No heartbeat channel: without a kernel manager, wait_for_ready takes a
+    # heartbeat not yet answered (slow under emulation) for a dead kernel.
+    client.start_channels(hb=False)
     try:
         client.wait_for_ready(timeout=SLOW)
         if not wait:  # until the kernel has taken it (execute_input)
