@@ -1,5 +1,6 @@
 """bench/: the statistics, the target judgement, the timings breakdown and
 the alternation of spawners, on known inputs."""
+import time
 import types
 
 import pytest
@@ -101,9 +102,21 @@ def test_alternation_gives_odd_users_cgroupspawner():
 
 
 def test_native_alternates_and_reports_ratios_to_bin_true():
-    times = native.alternate({"/bin/true": ["/bin/true"], "sleep": ["/bin/sleep", "0.02"]},
+    times = native.alternate({"/bin/true": native.Command(["/bin/true"]),
+                              "sleep": native.Command(["/bin/sleep", "0.02"])},
                              rounds=3, warmup=1)
     assert [len(v) for v in times.values()] == [3, 3]
     res = native.summarise(times)
     assert res["/bin/true"]["ratio"] == 1.0
     assert res["sleep"]["median"] >= 0.02 and res["sleep"]["ratio"] > 1.0
+
+
+def test_native_gives_stdin_and_runs_after_untimed(tmp_path):
+    """A spawn's environment arrives on stdin; its cleanup is not timed."""
+    out = tmp_path / "stdin"
+    after = []
+    cmd = native.Command(["/bin/sh", "-c", f"cat > {out}"], b"PATH=/bin\0",
+                         after=lambda: (time.sleep(0.2), after.append(1)))
+    took = native.run_once(cmd)
+    assert out.read_bytes() == b"PATH=/bin\0" and after == [1]
+    assert took < 0.2
