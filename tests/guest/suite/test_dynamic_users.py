@@ -202,7 +202,12 @@ def test_slice_memory_max_is_shared_by_its_units(cg, delegated, record_property)
         record_property("slice_oom_kill", events["oom_kill"])
         record_property("slice_memory_peak_mb", round(peak / MB, 1))
         assert events["oom_kill"] >= 1, events
-        assert len(killed) == 1, f"hogs killed: {killed}"
+        # Usually one hog; both when the kernel's OOM killer runs again for
+        # the second one's next page before the first victim's memory is
+        # freed (seen under emulation: a second kill at usage 139752kB of
+        # 153600kB, 17 ms after the first). Either way the limit was theirs
+        # together: one alone fitted (above), and no unit has one of its own.
+        assert killed, f"no hog killed: {events}"
         assert peak <= 150 * MB, f"the slice peaked at {peak / MB:.1f} MiB over its 150M"
         for u in (a, b):
             assert u.cg("memory.max") == "max", "the units have no limit of their own"
