@@ -16,8 +16,9 @@ cgroup2 mount (`cgspawn init` there; removed at the end, also on error);
 without them those rows are skipped. `spawn` is timed until it returns (the
 server has exec'd); the unit's cleanup after it is not timed. On a host
 whose cgroup2 has no memory/cpu/pids controllers (hybrid), the spawn writes
-no limits; the rest of its work is the same. Prints median [p25-p75] and the ratio to /bin/true per
-command; not a pass/fail test (the target is printed beside it).
+no limits; the rest of its work is the same. Prints median [p25-p75] and
+the ratio to /bin/true per command; not a pass/fail test (the target is
+printed beside it).
 """
 import argparse
 import contextlib

@@ -23,6 +23,7 @@ import warnings
 
 import pytest
 
+from conftest import read_kv
 from e2e.hub import (
     JUPYTERHUB_VERSION, PROXY, Hub, alive, cgroup_pids, proc_cgroup, proc_uid, read,
     unit_cgroup, wait_for,
@@ -135,9 +136,10 @@ def connection_file(pid):
     return argv[argv.index("-f") + 1]
 
 
-def run_cell(connection, code, wait=True):
+def run_cell(connection, code, until=None):
     """CODE in the kernel, as a notebook's execute_request; its stream
-    output by name ({'stdout': ..., 'stderr': ...}), or None unawaited."""
+    output by name ({'stdout': ..., 'stderr': ...}). With UNTIL: no reply
+    is awaited, the channels stay open until UNTIL() holds, and None."""
     with warnings.catch_warnings():  # jupyter_core's note on its coming platformdirs paths
         warnings.simplefilter("ignore", DeprecationWarning)
         from jupyter_client import BlockingKernelClient
@@ -149,13 +151,10 @@ def run_cell(connection, code, wait=True):
     client.start_channels(hb=False)
     try:
         client.wait_for_ready(timeout=SLOW)
-        if not wait:  # until the kernel has taken it (execute_input)
-            msg_id = client.execute(code)
-            while True:
-                msg = client.get_iopub_msg(timeout=SLOW)
-                if (msg["msg_type"] == "execute_input"
-                        and msg["parent_header"].get("msg_id") == msg_id):
-                    return None
+        if until is not None:  # closing now could drop the request (linger 0)
+            client.execute(code)
+            wait_for(until, SLOW, f"{code!r} to have its effect")
+            return None
         streams = {"stdout": "", "stderr": ""}
 
         def keep(msg):
@@ -167,11 +166,6 @@ def run_cell(connection, code, wait=True):
         return streams
     finally:
         client.stop_channels()
-
-
-def oom_kills(path):
-    events = dict(line.split() for line in read(os.path.join(path, "memory.events")).splitlines())
-    return int(events["oom_kill"])
 
 
 def test_e2e_a_kernel_the_memory_limit_killed_is_explained(alice):
@@ -186,10 +180,11 @@ def test_e2e_a_kernel_the_memory_limit_killed_is_explained(alice):
         before = run_cell(connection, "print(1 + 1)")
         assert before == {"stdout": "2\n", "stderr": ""}, f"a cell before any kill: {before}"
 
-        kills = oom_kills(path)
-        run_cell(connection, "x = bytearray(1 << 30)", wait=False)  # 1 GiB under 512 MiB
-        wait_for(lambda: not alive(pid), SLOW, f"kernel {pid} to be OOM-killed")
-        assert oom_kills(path) > kills, "the kernel died, but not by the OOM killer"
+        events = os.path.join(path, "memory.events")
+        kills = read_kv(events)["oom_kill"]
+        # 1 GiB under 512 MiB: the kernel is OOM-killed
+        run_cell(connection, "x = bytearray(1 << 30)", until=lambda: not alive(pid))
+        assert read_kv(events)["oom_kill"] > kills, "the kernel died, but not by the OOM killer"
         successor = wait_for(lambda: kernel_pid(kernel), SLOW, "the kernel's automatic restart")
         assert successor != pid
 

@@ -14,10 +14,10 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import textwrap
 
 from conftest import CGSPAWN, cgspawn, wait_for
+from e2e.hub import UNIT_DIR, systemctl
 
 # alice: one process OOM-killed under 64M (the shell lives on), with an owner
 # record whose user needs escaping; bob: no limits, in a slice.
@@ -142,7 +142,6 @@ def test_metrics_parse_and_match_status(cg):
 README = "/payload/README.md"
 README_ROOT = "/sys/fs/cgroup/system.slice/jupyterhub-servers.service"
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
-UNIT_DIR = "/run/systemd/system"  # as /etc/systemd/system, and gone at reboot
 
 
 def readme_units():
@@ -152,10 +151,6 @@ def readme_units():
     block = re.compile(r"^    # /etc/systemd/system/(cgspawn-metrics\.\w+)\n((?:    .*\n|\n)+?)(?=^    # |^\S)",
                        re.M)
     return {m.group(1): textwrap.dedent(m.group(2)).strip() + "\n" for m in block.finditer(text)}
-
-
-def systemctl(*args):
-    return subprocess.run(["systemctl", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_the_readme_timer_writes_the_textfile_for_node_exporter(cg, delegated):
@@ -175,8 +170,7 @@ def test_the_readme_timer_writes_the_textfile_for_node_exporter(cg, delegated):
             with open(os.path.join(UNIT_DIR, name), "w") as f:
                 f.write(text)
         systemctl("daemon-reload")
-        r = systemctl("start", "cgspawn-metrics.timer")
-        assert r.returncode == 0, r.stderr
+        systemctl("start", "cgspawn-metrics.timer")
         wait_for(lambda: os.path.exists(prom), 300, f"{prom} from the timer's first run")
         first = os.stat(prom).st_mtime_ns
         with open(prom) as f:
@@ -187,12 +181,12 @@ def test_the_readme_timer_writes_the_textfile_for_node_exporter(cg, delegated):
         wait_for(lambda: os.stat(prom).st_mtime_ns != first, 300, f"{prom} to be rewritten")
         assert not os.path.exists(prom + ".tmp")
     finally:
-        systemctl("stop", "cgspawn-metrics.timer", "cgspawn-metrics.service")
+        systemctl("stop", "cgspawn-metrics.timer", "cgspawn-metrics.service", check=False)
         for name in units:
             if os.path.exists(os.path.join(UNIT_DIR, name)):
                 os.remove(os.path.join(UNIT_DIR, name))
-        systemctl("daemon-reload")
-        systemctl("reset-failed", "cgspawn-metrics.service", "cgspawn-metrics.timer")
+        systemctl("daemon-reload", check=False)
+        systemctl("reset-failed", "cgspawn-metrics.service", "cgspawn-metrics.timer", check=False)
         for leftover in (prom, prom + ".tmp"):
             if os.path.exists(leftover):
                 os.remove(leftover)
