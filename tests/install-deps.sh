@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config dpkg-dev   # dpkg-dev: dpkg-shlibdeps for cpack -G DEB
   ccache                               # tests/run-all.sh: warm rebuilds from ~/.cache
-  libseccomp-dev libmount-dev libspdlog-dev libcli11-dev libgtest-dev libsystemd-dev
+  libseccomp-dev libmount-dev libspdlog-dev libcli11-dev libgtest-dev
   nlohmann-json3-dev
   clang libclang-rt-dev clang-tidy      # tests/fuzz (libFuzzer), clang-tidy (each release's default LLVM)
   jupyterhub python3-pytest python3-pytest-asyncio python3-pip python3-setuptools python3-wheel

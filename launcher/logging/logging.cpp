@@ -11,7 +11,7 @@
 #include <mutex>
 
 #include "common/error.hpp"
-#include "launcher/logging/journal_api.hpp"
+#include "launcher/logging/journald.hpp"
 
 namespace cgspawn {
 namespace {
@@ -37,18 +37,21 @@ int syslog_priority(spdlog::level::level_enum l) {
 class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   JournalSink(std::string unit, std::string user)
-      : unit_("CGSPAWN_UNIT=" + std::move(unit)), user_("CGSPAWN_USER=" + std::move(user)) {}
+      : unit_(std::move(unit)), user_(std::move(user)) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    std::string text(msg.payload.data(), msg.payload.size());
-    const JournalApi* journal = journal_api();
-    if (!journal) {  // no libsystemd0: stderr, where warnings and errors go anyway
-      if (msg.level < spdlog::level::warn) std::fprintf(stderr, "cgspawn: %s\n", text.c_str());
-      return;
-    }
-    journal->send("MESSAGE=%s", text.c_str(), "PRIORITY=%d", syslog_priority(msg.level),
-                  "SYSLOG_IDENTIFIER=cgspawn", unit_.c_str(), user_.c_str(), nullptr);
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    const std::string priority = std::to_string(syslog_priority(msg.level));
+    int err = journald::send({{"MESSAGE", text},
+                              {"PRIORITY", priority},
+                              {"SYSLOG_IDENTIFIER", "cgspawn"},
+                              {"CGSPAWN_UNIT", unit_},
+                              {"CGSPAWN_USER", user_}});
+    // journald gone since the check at start: stderr, where warnings and
+    // errors go anyway.
+    if (err != 0 && msg.level < spdlog::level::warn)
+      std::fprintf(stderr, "cgspawn: %.*s\n", static_cast<int>(text.size()), text.data());
   }
   void flush_() override {}
 
@@ -77,12 +80,16 @@ bool use_journal(LogTarget target) noexcept {
 
 void audit_refusal(const std::string& caller, const std::string& rule, const std::string& message,
                    const std::string& request) {
-  const JournalApi* journal = journal_available() ? journal_api() : nullptr;
-  if (!journal) return;
-  journal->send("MESSAGE=%s: %s (caller %s)", message.c_str(), request.c_str(), caller.c_str(),
-                "PRIORITY=%d", LOG_WARNING, "SYSLOG_IDENTIFIER=cgspawn", "CGSPAWN_AUDIT=refused",
-                "CGSPAWN_CALLER=%s", caller.c_str(), "CGSPAWN_RULE=%s", rule.c_str(),
-                "CGSPAWN_REQUEST=%s", request.c_str(), nullptr);
+  if (!journal_available()) return;
+  const std::string text = message + ": " + request + " (caller " + caller + ")";
+  const std::string priority = std::to_string(LOG_WARNING);
+  (void)journald::send({{"MESSAGE", text},
+                        {"PRIORITY", priority},
+                        {"SYSLOG_IDENTIFIER", "cgspawn"},
+                        {"CGSPAWN_AUDIT", "refused"},
+                        {"CGSPAWN_CALLER", caller},
+                        {"CGSPAWN_RULE", rule},
+                        {"CGSPAWN_REQUEST", request}});
 }
 
 void setup_logging(const std::string& unit, const std::string& user) {

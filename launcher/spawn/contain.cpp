@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
-#include "launcher/logging/journal_api.hpp"
+#include "launcher/logging/journald.hpp"
 #include "launcher/trace/timings.hpp"
 #include "namespaces/identity.hpp"
 #include "namespaces/mounts.hpp"
@@ -46,13 +46,10 @@ void connect_stdio(const SpawnPlan& plan) {
   if (null < 0 || ::dup2(null, STDIN_FILENO) < 0) throw_system("connect stdin", "/dev/null", errno);
   ::close(null);
   if (!plan.journal_output) return;
-  const JournalApi* journal = journal_api();
-  if (!journal)
-    throw_system("connect output to journald", "libsystemd.so.0", ENOENT,
-                 "install libsystemd0, or pass --log-target stderr");
-  int stream = journal->stream_fd(plan.unit.c_str(), LOG_INFO, 1);
+  int stream = journald::open_stream(plan.unit, LOG_INFO, true);
   if (stream < 0)
-    throw_system("connect output to journald", "/run/systemd/journal/stdout", -stream);
+    throw_system("connect output to journald", journald::kStreamSocket, -stream,
+                 "start systemd-journald, or pass --log-target stderr");
   if (::dup2(stream, STDOUT_FILENO) < 0 || ::dup2(stream, STDERR_FILENO) < 0)
     throw_system("connect output to journald", "stdout/stderr", errno);
   ::close(stream);

@@ -19,19 +19,27 @@ def journal(*args):
 
 @pytest.mark.parametrize("target", ["journal", "auto"])
 def test_journald(cg, target):
+    # cgspawn speaks journald's stream protocol (the server's output) and
+    # native protocol (its own records) itself: the real journald must read
+    # both, a line's <N> level prefix included.
     marker = secrets.token_hex(6)
-    cmd = f"echo out-{marker}; echo err-{marker} >&2; exec sleep 3600"
+    cmd = f"echo out-{marker}; echo err-{marker} >&2; echo '<3>lvl-{marker}'; exec sleep 3600"
     unit = cg.spawn("log", ["/bin/sh", "-c", cmd], log_target=target)
 
     def server_lines():
         text = journal("-t", unit.name, "-o", "cat")
-        return f"out-{marker}" in text and f"err-{marker}" in text
+        return all(f"{w}-{marker}" in text for w in ("out", "err", "lvl"))
 
     wait_for(server_lines, 30, f"the server's stdout and stderr lines in journalctl -t {unit.name}")
     assert marker not in unit.output(), f"--log-target {target} also wrote to the inherited stdout"
+    errors = journal("-t", unit.name, "-p", "err", "-o", "cat")
+    assert f"lvl-{marker}" in errors and f"out-{marker}" not in errors, (
+        f"the <3> prefix did not set the record's priority (journalctl -p err): {errors!r}")
     own = wait_for(lambda: journal(f"CGSPAWN_UNIT={unit.name}", "-o", "verbose"), 30,
                    f"cgspawn's own records with CGSPAWN_UNIT={unit.name}")
-    assert f"CGSPAWN_UNIT={unit.name}" in own, own
+    for field in (f"CGSPAWN_UNIT={unit.name}", "SYSLOG_IDENTIFIER=cgspawn", "PRIORITY=6",
+                  "CGSPAWN_USER=alice", "MESSAGE="):
+        assert field in own, f"{field} missing from cgspawn's own record: {own}"
 
 
 def test_log_target_stderr(cg):
