@@ -64,6 +64,10 @@ def render(out):
                   row("(b) cgspawn spawn", sc["cgspawn_spawn"], b),
                   row("(b) cgspawn spawn + cleanup", sc["cgspawn_spawn_cleanup"], b),
                   row("(c) systemd-run --wait", sc["systemd_run"], b),
+                  *([row("(b') baseline cgspawn spawn", sc["baseline_spawn"], b),
+                     row("(b') baseline spawn + cleanup", sc["baseline_spawn_cleanup"], b),
+                     f"  baseline / cgspawn spawn {fmt(sc['ratio_baseline_vs_spawn'])}x"]
+                    if "baseline_spawn" in sc else []),
                   f"  systemd-run / cgspawn spawn {fmt(sc['ratio_systemd_vs_spawn'])}x,"
                   f" / spawn+cleanup {fmt(sc['ratio_systemd_vs_total'])}x",
                   f"-- where cgspawn spawn spends its time (median per step; separate"

@@ -4,13 +4,16 @@
 # through cgspawn, and JupyterHub spawn-to-ready latency against
 # LocalProcessSpawner. Not part of the pass/fail tests.
 #
-#   bench/run.sh [--cgspawn PATH] [--quick] [--out DIR] [--memory MIB] [--timeout SECS]
+#   bench/run.sh [--cgspawn PATH] [--baseline PATH] [--parts LIST] [--quick] [--out DIR] [--memory MIB] [--timeout SECS]
 #
 # As root. Builds cgspawn into build/ unless --cgspawn is given. --quick: few
 # runs and servers, for development. Prints the table; bench.json (machine-
 # readable), bench.txt (the guest's log) and hub.log go to DIR (default
 # bench/results/DATE). Exit status: 0 if every part ran (targets may still
-# be missed: see the table), 1 otherwise.
+# be missed: see the table), 1 otherwise. --baseline PATH: another cgspawn
+# (an earlier commit's build), timed as a fourth command in the spawn-cost
+# rounds (A B B' C), so a change is judged within one run. --parts: a comma-
+# separated subset of spawn_cost,scale,hub (default all).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -19,10 +22,12 @@ source "$repo/tests/guest/lib.sh"
 usage() { sed -n '7p' "$0" | sed 's/^# *//' >&2; exit 2; }
 log() { printf '[bench] %s\n' "$*"; }
 
-cgspawn='' quick=0 out='' memory=4096 timeout=0
+cgspawn='' baseline='' parts=spawn_cost,scale,hub quick=0 out='' memory=4096 timeout=0
 while (($#)); do
     case $1 in
         --cgspawn) cgspawn=${2:?}; shift 2 ;;
+        --baseline) baseline=${2:?}; shift 2 ;;
+        --parts) parts=${2:?}; shift 2 ;;
         --quick) quick=1; shift ;;
         --out) out=${2:?}; shift 2 ;;
         --memory) memory=${2:?}; shift 2 ;;
@@ -38,6 +43,14 @@ if [[ -n $cgspawn && ! ( -f $cgspawn && -x $cgspawn ) ]]; then
     log "--cgspawn $cgspawn: not an executable file (build it, or leave --cgspawn out to build)" >&2
     exit 2
 fi
+if [[ -n $baseline && ! ( -f $baseline && -x $baseline ) ]]; then
+    log "--baseline $baseline: not an executable file (an earlier commit's build/launcher/cgspawn)" >&2
+    exit 2
+fi
+for part in ${parts//,/ }; do
+    [[ $part == spawn_cost || $part == scale || $part == hub ]] ||
+        { log "--parts: unknown part '$part': use spawn_cost, scale and/or hub" >&2; exit 2; }
+done
 [[ -n $out ]] || out=$here/results/$(date -u +%Y%m%d-%H%M%S)
 if ((quick)); then n=8 servers=10 hub_servers=6 default_timeout=2400
 else n=30 servers=100 hub_servers=100 default_timeout=10800; fi
@@ -58,6 +71,7 @@ trap 'exit 130' INT TERM
 payload=$tmp/payload
 guest_payload "$payload" "$cgspawn"
 mkdir -p "$payload/bench/guest"
+[[ -z $baseline ]] || install -m 0755 "$baseline" "$payload/bin/cgspawn-baseline"
 install -m 0644 "$here/stats.py" "$here/report.py" "$payload/bench/"
 install -m 0644 "$here"/guest/*.py "$payload/bench/guest/"
 install -m 0755 "$here/guest/driver.sh" "$here/guest/hub.sh" "$payload/"
@@ -65,10 +79,10 @@ host="this machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%d GiB", $2 / 104
 host+=" $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); qemu TCG, 2 vCPU, $memory MiB"
 host+="; load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 HOST=$host /usr/bin/python3 -c 'import json, os, sys
-q, n, s, h = sys.argv[1:]
+q, n, s, h, parts = sys.argv[1:]
 print(json.dumps({"quick": q == "1", "n": int(n), "servers": int(s), "hub_servers": int(h),
-                  "host": {"description": os.environ["HOST"]}}))' \
-    "$quick" "$n" "$servers" "$hub_servers" >"$payload/bench-config.json"
+                  "parts": parts.split(","), "host": {"description": os.environ["HOST"]}}))' \
+    "$quick" "$n" "$servers" "$hub_servers" "$parts" >"$payload/bench-config.json"
 
 log "quick=$quick: $n spawn-cost rounds, $servers concurrent servers, $hub_servers hub spawns"
 rc=0

@@ -4,6 +4,8 @@ import subprocess
 import time
 
 CGSPAWN = "/usr/local/sbin/cgspawn"
+# bench/run.sh --baseline: an earlier build, timed beside CGSPAWN.
+BASELINE = "/usr/local/sbin/cgspawn-baseline"
 # The delegated root: cgspawn-hub.service (Delegate=yes) runs hub.sh, which
 # ran `cgspawn init` (so this process lives in D/hub).
 D = "/sys/fs/cgroup/system.slice/cgspawn-hub.service"
@@ -29,10 +31,10 @@ def log(*args):
     print("bench:", *args, flush=True)
 
 
-def cgspawn_spawn(unit, command, *, extra=(), records=SERVER_ENV, **popen):
+def cgspawn_spawn(unit, command, *, extra=(), records=SERVER_ENV, binary=CGSPAWN, **popen):
     """Popen of `cgspawn spawn` with the benchmark's isolation, and the
     environment RECORDS to write to its stdin."""
-    argv = [CGSPAWN, "spawn", "--cgroup-root", D, "--unit", unit, "--env-stdin",
+    argv = [binary, "spawn", "--cgroup-root", D, "--unit", unit, "--env-stdin",
             *CGSPAWN_ISOLATION, *extra, "--", *command]
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, **popen)

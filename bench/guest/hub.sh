@@ -5,6 +5,9 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PYTHONDONTWRITEBYTECODE=1
 install -m 0755 -o root -g root /payload/bin/cgspawn /usr/local/sbin/cgspawn
+if [[ -f /payload/bin/cgspawn-baseline ]]; then
+    install -m 0755 -o root -g root /payload/bin/cgspawn-baseline /usr/local/sbin/cgspawn-baseline
+fi
 exec >>/payload/results/bench.txt 2>&1
 /usr/local/sbin/cgspawn init || { echo "bench: cgspawn init failed"; exit 1; }
 /usr/bin/python3 /payload/bench/guest/main.py

@@ -1,7 +1,8 @@
 """Spawn cost: (a) bare /bin/true, (b) `cgspawn spawn` of /bin/true with the
 isolation of shared/ENVIRONMENT.md's systemd-run line (spawn only, and spawn
 plus cleanup), (c) `systemd-run --wait` with those properties. Alternated
-A B C A B C so machine noise hits all three; then a per-step breakdown of (b)
+A B C A B C so machine noise hits all three (A B B' C with a baseline build,
+bench/run.sh --baseline); then a per-step breakdown of (b)
 from CGSPAWN_TIMINGS_FD, and what dynamic loading costs the launcher."""
 import os
 import re
@@ -9,7 +10,7 @@ import subprocess
 import time
 
 import stats
-from common import (CGSPAWN, SYSTEMD_ISOLATION, D, cgspawn_spawn, communicate, log, run_checked,
+from common import (BASELINE, CGSPAWN, SYSTEMD_ISOLATION, D, cgspawn_spawn, communicate, log, run_checked,
                     unpopulated, wait_until)
 
 UNIT = "bench-cost"
@@ -21,12 +22,12 @@ def bare():
     return (time.monotonic_ns() - t) / 1e9
 
 
-def cgspawn_once(timings_fd=None):
+def cgspawn_once(timings_fd=None, binary=CGSPAWN):
     """(spawn seconds, spawn+cleanup seconds, t0 ns, t1 ns)."""
-    popen = {}
+    popen = {"binary": binary}
     if timings_fd is not None:
-        popen = {"pass_fds": (timings_fd,),
-                 "env": dict(os.environ, CGSPAWN_TIMINGS_FD=str(timings_fd))}
+        popen.update(pass_fds=(timings_fd,),
+                     env=dict(os.environ, CGSPAWN_TIMINGS_FD=str(timings_fd)))
     t0 = time.monotonic_ns()
     p, records = cgspawn_spawn(UNIT, ["/bin/true"], **popen)
     out, err = communicate(p, records, 600)
@@ -35,7 +36,7 @@ def cgspawn_once(timings_fd=None):
         raise RuntimeError(f"cgspawn spawn exited {p.returncode}: {err.decode().strip()}")
     if not wait_until(lambda: unpopulated(UNIT), 60, interval=0.005):
         raise RuntimeError(f"{UNIT} still runs /bin/true after 60 s")
-    run_checked([CGSPAWN, "cleanup", "--cgroup-root", D, UNIT])
+    run_checked([binary, "cleanup", "--cgroup-root", D, UNIT])
     t2 = time.monotonic_ns()
     return (t1 - t0) / 1e9, (t2 - t0) / 1e9, t0, t1
 
@@ -117,14 +118,21 @@ def dynamic_loading(n):
 
 
 def run(n):
-    a, b_spawn, b_total, c = [], [], [], []
+    a, b_spawn, b_total, c, base_spawn, base_total = [], [], [], [], [], []
+    baseline = os.path.exists(BASELINE)
     # One of each first, untimed: page cache, systemd's first transient unit.
     bare(), cgspawn_once(), systemd_run()
+    if baseline:
+        cgspawn_once(binary=BASELINE)
     for i in range(n):
         a.append(bare())
         s, t, _, _ = cgspawn_once()
         b_spawn.append(s)
         b_total.append(t)
+        if baseline:
+            s, t, _, _ = cgspawn_once(binary=BASELINE)
+            base_spawn.append(s)
+            base_total.append(t)
         c.append(systemd_run())
         if (i + 1) % 10 == 0:
             log(f"spawn cost: {i + 1}/{n} rounds")
@@ -140,6 +148,10 @@ def run(n):
     res["ratio_systemd_vs_bare"] = stats.ratio(res["systemd_run"], res["bare"])
     res["ratio_systemd_vs_spawn"] = stats.ratio(res["systemd_run"], res["cgspawn_spawn"])
     res["ratio_systemd_vs_total"] = stats.ratio(res["systemd_run"], res["cgspawn_spawn_cleanup"])
+    if baseline:
+        res["baseline_spawn"] = stats.summary(base_spawn)
+        res["baseline_spawn_cleanup"] = stats.summary(base_total)
+        res["ratio_baseline_vs_spawn"] = stats.ratio(res["baseline_spawn"], res["cgspawn_spawn"])
     log("spawn cost: breakdown runs")
     res["breakdown"], res["breakdown_runs"] = breakdown(max(10, n // 2))
     res["dynamic_loading"] = dynamic_loading(max(10, n // 2))

@@ -120,3 +120,26 @@ def test_native_gives_stdin_and_runs_after_untimed(tmp_path):
     took = native.run_once(cmd)
     assert out.read_bytes() == b"PATH=/bin\0" and after == [1]
     assert took < 0.2
+
+
+def test_a_baseline_build_is_timed_in_the_same_rounds(monkeypatch):
+    order = []
+    monkeypatch.setattr(spawn_cost.os.path, "exists", lambda p: p == spawn_cost.BASELINE)
+    monkeypatch.setattr(spawn_cost, "bare", lambda: order.append("a") or 1.0)
+    monkeypatch.setattr(spawn_cost, "systemd_run", lambda: order.append("c") or 8.0)
+
+    def once(timings_fd=None, binary=spawn_cost.CGSPAWN):
+        order.append("b'" if binary == spawn_cost.BASELINE else "b")
+        return (3.0, 4.0, 0, 0) if binary == spawn_cost.BASELINE else (2.0, 3.0, 0, 0)
+
+    monkeypatch.setattr(spawn_cost, "cgspawn_once", once)
+    monkeypatch.setattr(spawn_cost, "breakdown", lambda n: ([], summary(1.0)))
+    monkeypatch.setattr(spawn_cost, "dynamic_loading", lambda n: {})
+    res = spawn_cost.run(2)
+    assert order == ["a", "b", "c", "b'"] + ["a", "b", "b'", "c"] * 2
+    assert res["ratio_baseline_vs_spawn"] == pytest.approx(1.5)
+    text = report.render({"meta": {}, "spawn_cost": {
+        **res, "breakdown_runs": summary(1.0),
+        "dynamic_loading": {"cgspawn_libraries": [], "true_libraries": 1,
+                            "cgspawn_help": summary(1.0), "ratio_help_vs_bare": 1.0}}})
+    assert "baseline / cgspawn spawn 1.50x" in text, text
