@@ -15,6 +15,28 @@ that status judged.
 import os
 
 
+def unit_absent(root, name):
+    """True when the delegated root ROOT holds no cgroup named NAME, neither
+    D/users/NAME nor D/users/SLICE/NAME: where `cgspawn status NAME` looks,
+    so it would say "not found". A start then needs no `status` process
+    before its spawn. False when one may be there or D/users cannot be read
+    (the caller then asks `cgspawn status`). A unit made just after this
+    look is no risk: `cgspawn spawn` itself refuses a running one."""
+    if not name or "/" in name or name in (".", ".."):
+        return False
+    users = os.path.join(root, "users")
+    try:
+        with os.scandir(users) as entries:
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                if entry.name == name or os.path.lexists(os.path.join(entry.path, name)):
+                    return False
+    except OSError:
+        return False
+    return True
+
+
 def _read(dir_fd, name):
     fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
     with os.fdopen(fd, "r", encoding="ascii") as f:

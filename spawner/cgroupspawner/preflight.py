@@ -44,8 +44,9 @@ class CheckResult:
     ...) is what the spawner judges by; check, message and fix are for the
     admin."""
 
-    def __init__(self, checks):
+    def __init__(self, checks, cgroup=None):
         self.checks = checks
+        self.cgroup = cgroup  # the delegated root D the check found, or None
 
     @classmethod
     def parse(cls, out):
@@ -54,7 +55,9 @@ class CheckResult:
             checks = [c for c in doc["checks"] if isinstance(c, dict) and "status" in c]
         except (ValueError, KeyError, TypeError):
             raise LauncherError(f"cgspawn check: output is not its JSON: {out[:200]!r}") from None
-        return cls(checks)
+        cgroup = doc.get("cgroup")
+        ok_root = any(c.get("id") == "root" and c["status"] == "ok" for c in checks)
+        return cls(checks, cgroup if ok_root and isinstance(cgroup, str) else None)
 
     def failures(self):
         return [c for c in self.checks if c["status"] == "fail"]
@@ -114,6 +117,15 @@ class Preflight:
         shows no host check step)."""
         future = cls._results.get(cgspawn.key)
         return future is not None and future.done()
+
+    @classmethod
+    def cgroup_root(cls, cgspawn):
+        """The delegated root D this hub's check found, once known; None
+        before the check, or when it could not find D."""
+        future = cls._results.get(cgspawn.key)
+        if future is None or not future.done() or future.exception() is not None:
+            return None
+        return future.result().cgroup
 
     @classmethod
     async def result(cls, cgspawn, log):

@@ -264,7 +264,12 @@ class CgroupSpawner(UnitPolling, ProfileChoice, SpawnRequestBuilder, Spawner):
     async def _stop_lost_unit(self):
         """A unit of this name still running is a server the hub lost track
         of (a remnant of an earlier install or a lost state): SystemdSpawner
-        stops it and starts ours in its place, and so do we."""
+        stops it and starts ours in its place, and so do we. With no cgroup
+        of that name under the root the check found (the usual start), no
+        `cgspawn status` runs (issue 17)."""
+        root = Preflight.cgroup_root(self.cgspawn)
+        if root is not None and cgroup_files.unit_absent(root, self.unit_name):
+            return
         status = await self._status()
         other = foreign_owner(status, self._owner)
         if other is not None:

@@ -168,7 +168,7 @@ CHECKS = [
 ]
 
 
-def check_json(failed=(), rc=None):
+def check_json(failed=(), rc=None, cgroup="/sys/fs/cgroup/system.slice/jupyterhub.service"):
     """A `cgspawn check --json` answer in cgspawn's own shape; FAILED:
     {id: (check, message, fix)} (an id not in CHECKS is added). A failed
     finding's check is its name without the ok line's tail, as cgspawn
@@ -180,7 +180,7 @@ def check_json(failed=(), rc=None):
                for i, (n, m, f) in failed.items()]
     status = rc if rc is not None else 1 if failed else 0
     doc = {"verdict": "fail" if failed else "ok", "exit_status": status,
-           "cgroup": "/sys/fs/cgroup/system.slice/jupyterhub.service", "checks": checks}
+           "cgroup": cgroup, "checks": checks}
     return {"rc": status, "stdout": json.dumps(doc, indent=2) + "\n"}
 
 

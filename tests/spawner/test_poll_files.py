@@ -12,7 +12,7 @@ import stat
 import textwrap
 
 import pytest
-from conftest import status_json
+from conftest import check_json, status_json
 from test_cancel import procs_below, real_root  # noqa: F401 (a fixture)
 
 import cgroupspawner.cgroup_files as cgroup_files
@@ -152,6 +152,54 @@ async def test_spawn_json_names_the_cgroup_so_no_status_follows_and_polls_are_fr
     assert [c["argv"][1] for c in launcher.calls()[2:]] == ["status", "cleanup"]
 
 
+# ---- no `status` before the spawn when no cgroup has the unit's name ----
+
+
+def delegated_root(tmp_path, *units):
+    """A delegated root D with D/users, a slice holding another unit, and
+    UNITS (relative paths below D/users)."""
+    root = tmp_path / "D"
+    (root / "users" / "group-a" / "jupyter-bob-singleuser").mkdir(parents=True)
+    (root / "users" / "cgroup.procs").write_text("")
+    for unit in units:
+        (root / "users" / unit).mkdir(parents=True)
+    return root
+
+
+async def test_a_start_with_no_cgroup_of_its_name_runs_only_the_spawn(make_spawner, launcher,
+                                                                     tmp_path):
+    root = delegated_root(tmp_path)
+    launcher.behave(check=[check_json(cgroup=str(root))])
+    await make_spawner().start()
+    calls = [c["argv"][1] for c in launcher.calls()]
+    assert calls[:calls.index("spawn") + 1] == ["spawn"]
+
+
+@pytest.mark.parametrize("where", [UNIT, f"group-b/{UNIT}"])
+async def test_a_cgroup_of_its_name_anywhere_is_judged_by_status_first(make_spawner, launcher,
+                                                                      tmp_path, where):
+    root = delegated_root(tmp_path, where)
+    launcher.behave(check=[check_json(cgroup=str(root))])
+    await make_spawner().start()
+    calls = [c["argv"][1] for c in launcher.calls()]
+    assert calls[:calls.index("spawn") + 1] == ["status", "spawn"]
+
+
+def test_unit_absent_says_so_only_when_it_could_look(tmp_path):
+    root = delegated_root(tmp_path)
+    assert cgroup_files.unit_absent(str(root), UNIT)
+    assert not cgroup_files.unit_absent(str(root), "jupyter-bob-singleuser")  # in a slice
+    assert not cgroup_files.unit_absent(str(root), "group-a")  # a slice: status judges
+    assert not cgroup_files.unit_absent(str(tmp_path / "nowhere"), UNIT)
+    assert not cgroup_files.unit_absent(str(root), "../users")
+    os.chmod(root / "users", 0)
+    try:
+        if os.geteuid() != 0:
+            assert not cgroup_files.unit_absent(str(root), UNIT)
+    finally:
+        os.chmod(root / "users", 0o755)
+
+
 async def test_a_pid_alone_from_spawn_still_asks_status_for_the_cgroup(make_spawner, launcher,
                                                                        tmp_path):
     cgroup = fake_cgroup(tmp_path / UNIT)
@@ -201,7 +249,8 @@ async def test_real_start_is_one_spawn_its_polls_run_no_cgspawn_and_its_exit_is_
     try:
         await spawner.start()
         assert spawner.cgroup_path == unit_dir and spawner.pid in procs_below(unit_dir)
-        assert calls()[-2:] == ["status", "spawn"], f"not one launcher call per start: {calls()}"
+        # the real check's "cgroup" is where the spawner saw no unit of its name
+        assert calls() == ["check", "spawn"], f"not one launcher call per start: {calls()}"
         n = len(calls())
         for _ in range(5):
             assert await spawner.poll() is None

@@ -1,6 +1,7 @@
-"""A hub's start runs the launcher for `status` and `spawn` only, and its
-poll() of a running server starts no process (issue 17): `spawn --json`
-names the unit's cgroup and its inode, and the spawner reads that cgroup's
+"""A hub's start runs the launcher for `spawn` only (after the hub's one
+`check`: no cgroup of the unit's name under the root the check found, so no
+`status`), and its poll() of a running server starts no process (issue 17):
+`spawn --json` names the unit's cgroup and its inode, and the spawner reads that cgroup's
 cgroup.events (spawner/cgroupspawner/cgroup_files.py); it still sees a
 server that stopped. A root hub counts its launcher calls through a wrapper; a sudo hub
 (the unprivileged jhub, who reads the cgroup files itself) through sudo's
@@ -49,11 +50,12 @@ def sudo_launcher_calls(since):
 
 
 def quiet_while_running_then_sees_the_stop(hub, calls):
-    """The start ended with `spawn` (no `status` after it); polls of the
-    running server start no launcher; a killed server is noticed by the next
-    poll (one status, one cleanup)."""
+    """The start ran `spawn` and no `status` (neither before it, with no
+    unit of that name, nor after it); polls of the running server start no
+    launcher; a killed server is noticed by the next poll (one status, one
+    cleanup)."""
     before = list(calls())
-    assert before[-2:] == ["status", "spawn"], f"the start's launcher calls: {before}"
+    assert before[-1] == "spawn" and "status" not in before, f"the start's launcher calls: {before}"
     time.sleep(QUIET)
     during = list(calls())[len(before):]
     assert during == [], f"polls of a running server ran the launcher: {during}"
