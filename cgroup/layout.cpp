@@ -72,9 +72,21 @@ std::optional<UnitLocation> Layout::find_unit(const std::string& name) const {
   std::string direct = unit_path(name, "");
   if (is_dir(direct) && !is_slice_dir(CgroupDir::open(direct)))
     return UnitLocation{name, "", direct};
-  for (const auto& u : list_units())
-    if (u.name == name) return u;
-  return std::nullopt;
+  // In a slice: one stat of D/users/S/NAME per directory S, and S judged a
+  // slice only where that exists. Every spawn asks this under the users
+  // lock; judging every unit as list_units() does (open, read the cgroup's
+  // directory, subtree_control and an xattr each) made 100 concurrent
+  // spawns wait on each other past the lock's 15 s in the guest (issue 17).
+  // The first slice by name, as list_units() sorts them.
+  std::optional<UnitLocation> found;
+  CgroupDir users = CgroupDir::open(users_path());
+  for (const auto& s : users.child_names()) {
+    if (!is_valid_name(s) || (found && found->slice < s)) continue;
+    std::string path = unit_path(name, s);
+    if (is_dir(path) && is_slice_dir(CgroupDir::open(users_path() + "/" + s)))
+      found = UnitLocation{name, s, std::move(path)};
+  }
+  return found;
 }
 
 std::vector<UnitLocation> Layout::list_units() const {

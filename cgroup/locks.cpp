@@ -81,9 +81,9 @@ RootLock::RootLock(std::string file, std::string what, const char* step,
       if (errno != EWOULDBLOCK && errno != EINTR) throw_system(step, path_, errno, "flock");
       if (std::chrono::steady_clock::now() >= deadline)
         throw_system(step, path_, EWOULDBLOCK,
-                     holder_of(fd.get()) + " has held the lock of " + what + " for " +
-                         std::to_string(wait.count() / 1000) +
-                         " s: retry once it is done, or end that process if it hangs");
+                     "waited " + std::to_string(wait.count() / 1000) + " s for the lock of " +
+                         what + ", held now by " + holder_of(fd.get()) +
+                         ": retry once it is done, or end that process if it hangs");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!still_linked(dir_.get(), name_, fd.get())) continue;

@@ -61,6 +61,26 @@ TEST(FakeCgroupfs, FindsUnitInSliceAndNotSliceItself) {
   EXPECT_FALSE(f.layout.find_unit("nobody-here").has_value());
 }
 
+// find_unit stats D/users/S/NAME per directory S (the spawn path, under the
+// users lock) and must still answer as list_units() would.
+TEST(FakeCgroupfs, FindsAUnitInTwoSlicesAsListUnitsOrdersThem) {
+  FakeTree f;
+  fake_unit(f.t, "D/users/zeta/jupyter-carol-singleuser", true);
+  fake_unit(f.t, "D/users/alpha/jupyter-carol-singleuser", true);
+  auto carol = f.layout.find_unit("jupyter-carol-singleuser");
+  ASSERT_TRUE(carol.has_value());
+  EXPECT_EQ(carol->slice, "alpha");
+  EXPECT_EQ(carol->path, f.t.path() + "/D/users/alpha/jupyter-carol-singleuser");
+  for (const auto& u : f.layout.list_units())
+    if (u.name == carol->name) {
+      EXPECT_EQ(u.slice, carol->slice) << "find_unit and list_units disagree";
+      break;
+    }
+  // A file of that name in a unit's directory is no unit.
+  f.t.put("D/users/jupyter-alice-singleuser/jupyter-dan-singleuser", "");
+  EXPECT_FALSE(f.layout.find_unit("jupyter-dan-singleuser").has_value());
+}
+
 TEST(FakeCgroupfs, ReadsFiguresAndState) {
   FakeTree f;
   auto s = cg::read_stats(*f.layout.find_unit("jupyter-alice-singleuser"));

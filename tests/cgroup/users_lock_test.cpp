@@ -184,8 +184,9 @@ TEST_F(UsersLockTest, AUnitLockIsPerUnitAndABoundedWaitNamingTheUnitAndTheHolder
   }
   EXPECT_NE(msg.find("lock unit: /run/cgspawn/unit-"), std::string::npos) << msg;
   EXPECT_NE(msg.find("-jupyter-alice-singleuser.lock"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("cgspawn pid " + std::to_string(holder) + " has held the lock of unit "
-                     "jupyter-alice-singleuser for 1 s"),
+  EXPECT_NE(msg.find("waited 1 s for the lock of unit jupyter-alice-singleuser, held now by "
+                     "cgspawn pid " +
+                     std::to_string(holder)),
             std::string::npos)
       << msg;
   EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
