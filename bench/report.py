@@ -38,6 +38,9 @@ def targets(out):
         t.append(stats.check("cgspawn processes resident", sl["cgspawn_resident_after_spawn"],
                              "<=", 0))
         t.append(stats.check("cgroups left after stop-all", sl["cgroups_left"], "<=", 0))
+    if "ratio_systemd_vs_cgspawn_spawn_all" in sl:
+        t.append(stats.check(f"{sl['servers']} at once: systemd-run / cgspawn, all returned",
+                             sl["ratio_systemd_vs_cgspawn_spawn_all"], ">=", 3))
     if "ratio_spawn_cgroup_vs_local" in hub:
         t.append(stats.check("hub spawn-to-ready CgroupSpawner / Local",
                              hub["ratio_spawn_cgroup_vs_local"], "<=", 1.1))
@@ -91,6 +94,13 @@ def render(out):
                   f" cgspawn processes resident: {sl['cgspawn_resident_after_spawn']};"
                   f" cgroups left: {sl['cgroups_left']};"
                   f" memory.current per server {fmt(sl['memory_current_per_server_mib'], 1)} MiB"]
+        sr = sl.get("systemd_run", {})
+        if "spawn_all_s" in sr:
+            lines.append(f"  the same {sl['servers']} with systemd-run (Type=exec, same isolation):"
+                         f" all returned {sr['spawn_all_s']:.1f} s, all reachable"
+                         f" {sr['all_reachable_s']:.1f} s ({sr['reachable']}/{sl['servers']}),"
+                         f" stop-all {sr['stop_all_s']:.1f} s; systemd-run / cgspawn, all"
+                         f" returned {fmt(sl['ratio_systemd_vs_cgspawn_spawn_all'])}x")
     hub = out.get("hub", {})
     if "spawn_cgroup" in hub:
         lines += [f"-- JupyterHub REST API, {hub['servers']} servers one by one, alternating",

@@ -1,5 +1,6 @@
 """bench/: the statistics, the target judgement, the timings breakdown and
 the alternation of spawners, on known inputs."""
+import concurrent.futures
 import time
 import types
 
@@ -7,6 +8,7 @@ import pytest
 
 import native
 import report
+import scale
 import spawn_cost
 import stats
 
@@ -143,3 +145,34 @@ def test_a_baseline_build_is_timed_in_the_same_rounds(monkeypatch):
         "dynamic_loading": {"cgspawn_libraries": [], "true_libraries": 1,
                             "cgspawn_help": summary(1.0), "ratio_help_vs_bare": 1.0}}})
     assert "baseline / cgspawn spawn 1.50x" in text, text
+
+
+def test_the_scale_part_compares_systemd_run_at_once_when_it_ran():
+    scale = {"servers": 100, "reachable": 100, "list_running": 100, "list_extra": 0,
+             "cgspawn_resident_after_spawn": 0, "cgroups_left": 0, "spawn_all_s": 20.0,
+             "all_reachable_s": 50.0, "stop_all_s": 7.0, "units_with_only_the_server": 100,
+             "memory_current_per_server_mib": 9.0,
+             "systemd_run": {"spawn_all_s": 50.0, "all_reachable_s": 80.0, "reachable": 100,
+                             "stop_all_s": 9.0},
+             "ratio_systemd_vs_cgspawn_spawn_all": 2.5}
+    met = {t["name"]: t["met"] for t in report.targets({"scale": scale})}
+    assert met["100 at once: systemd-run / cgspawn, all returned"] is False
+    text = report.render({"meta": {}, "scale": scale})
+    assert "systemd-run / cgspawn, all returned 2.50x" in text, text
+    assert "MISSED 100 at once: systemd-run / cgspawn, all returned: 2.50 (target >= 3)" in text
+
+
+def test_the_systemd_run_side_starts_each_server_as_an_exec_unit_and_stops_it(monkeypatch):
+    calls = []
+    monkeypatch.setattr(scale, "run_checked", lambda argv, **kw: calls.append(argv))
+    monkeypatch.setattr(scale, "reachable",
+                        lambda i, port=scale.BASE_PORT: port == scale.SYSTEMD_PORT)
+    monkeypatch.setattr(scale.subprocess, "run", lambda *a, **kw: None)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        res = scale.systemd_run_side(3, pool)
+    assert res["reachable"] == 3
+    starts = [c for c in calls if c[0] == "systemd-run"]
+    assert len(starts) == 3 and all("Type=exec" in c and "--uid=nobody" in c for c in starts)
+    assert sorted(c[-1] for c in starts) == [str(scale.SYSTEMD_PORT + i) for i in range(3)]
+    assert sorted(c for c in calls if c[0] == "systemctl") == [
+        ["systemctl", "stop", scale.systemd_unit(i)] for i in range(3)]
