@@ -61,15 +61,20 @@ void write_file_at(int dirfd, const std::string& name, std::string_view value,
   write_once(fd.get(), value, joined(display_dir, name));
 }
 
+int write_all(int fd, std::string_view data) noexcept {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : EIO;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
 namespace {
 
 void write_all_and_sync(int fd, std::string_view content, const std::string& shown) {
-  while (!content.empty()) {
-    ssize_t n = ::write(fd, content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw_system("write", shown, n < 0 ? errno : EIO);
-    content.remove_prefix(static_cast<size_t>(n));
-  }
+  if (int err = write_all(fd, content)) throw_system("write", shown, err);
   if (::fsync(fd) != 0) throw_system("fsync", shown, errno);
 }
 

@@ -29,6 +29,10 @@ void write_file_at(int dirfd, const std::string& name, std::string_view value,
 // never repeated in an error (it may be a whole /etc/passwd).
 void create_file_at(int dirfd, const std::string& name, std::string_view content, mode_t mode,
                     const std::string& display_dir);
+// Write all of DATA to FD, retrying short writes and EINTR. Returns 0 or the
+// errno (EIO for a write that made no progress); never throws, so a child
+// after fork and a noexcept sender can use it.
+int write_all(int fd, std::string_view data) noexcept;
 // Open a directory (O_DIRECTORY|O_CLOEXEC); throws on failure.
 UniqueFd open_dir(const std::string& path);
 // Strip leading and trailing spaces and tabs, and trailing newlines.

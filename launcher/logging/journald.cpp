@@ -13,6 +13,7 @@
 #include <new>
 
 #include "common/fd.hpp"
+#include "common/files.hpp"
 
 namespace cgspawn::journald {
 namespace {
@@ -43,11 +44,7 @@ int send_as_memfd(int sock, const sockaddr_un& addr, socklen_t len,
                   const std::string& record) noexcept {
   UniqueFd mem(::memfd_create("cgspawn-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!mem) return errno;
-  for (size_t done = 0; done < record.size();) {
-    ssize_t n = ::write(mem.get(), record.data() + done, record.size() - done);
-    if (n < 0 && errno != EINTR) return errno;
-    if (n > 0) done += static_cast<size_t>(n);
-  }
+  if (int err = write_all(mem.get(), record)) return err;
   if (::fcntl(mem.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
     return errno;
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
@@ -119,11 +116,7 @@ int open_stream(std::string_view identifier, int priority, bool level_prefix,
   header += "\n\n";
   header += static_cast<char>('0' + priority);
   header += level_prefix ? "\n1\n0\n0\n0\n" : "\n0\n0\n0\n0\n";
-  for (size_t done = 0; done < header.size();) {
-    ssize_t n = ::write(sock.get(), header.data() + done, header.size() - done);
-    if (n < 0 && errno != EINTR) return -errno;
-    if (n > 0) done += static_cast<size_t>(n);
-  }
+  if (int err = write_all(sock.get(), header)) return -err;
   return sock.release();
 } catch (const std::bad_alloc&) {
   return -ENOMEM;

@@ -15,8 +15,9 @@
 #include <thread>
 
 #include "common/error.hpp"
-#include "launcher/units/commands.hpp"
+#include "common/files.hpp"
 #include "launcher/top/top_model.hpp"
+#include "launcher/units/commands.hpp"
 
 namespace cgspawn {
 namespace {
@@ -33,13 +34,8 @@ void on_resize(int /*sig*/) {
   g_resized = 1;
 }
 
-void write_all(std::string_view text) {
-  while (!text.empty()) {
-    ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_system("write", "the terminal", errno);
-    text.remove_prefix(static_cast<size_t>(n));
-  }
+void write_terminal(std::string_view text) {
+  if (int err = write_all(STDOUT_FILENO, text)) throw_system("write", "the terminal", err);
 }
 
 // Handlers without SA_RESTART, so poll() returns EINTR and the loop can end
@@ -78,7 +74,7 @@ class RawTerminal {
     raw.c_cc[VMIN] = 0;
     raw.c_cc[VTIME] = 0;
     if (::tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) != 0) throw_system("tcsetattr", "stdin", errno);
-    write_all("\x1b[?1049h\x1b[?25l");
+    write_terminal("\x1b[?1049h\x1b[?25l");
   }
   ~RawTerminal() {
     // Best effort: the terminal may be gone (SIGHUP).
@@ -120,7 +116,7 @@ void draw(const top::Sampler& sampler, std::vector<top::Row> rows, const TopOpti
     if (i) screen += "\r\n";
     screen += lines[i].substr(0, cols);
   }
-  write_all(screen);
+  write_terminal(screen);
 }
 
 int top_live(top::Sampler& sampler, const TopOptions& opt, top::SortKey sort) {
